@@ -1,0 +1,1 @@
+"""SkillGap: the Slack app (app factory, settings, run modes, CLI)."""

@@ -1,0 +1,64 @@
+"""Runtime settings, read from the environment (and a .env file when present)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.engine import DEFAULT_SQLITE_PATH, normalize_database_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}",
+        validation_alias=AliasChoices("SKILLGAP_DATABASE_URL", "DATABASE_URL"),
+    )
+
+    # Slack credentials: a bot token and signing secret for one workspace, or OAuth
+    # client credentials for many; an app-level token switches to Socket Mode.
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_state_secret: str | None = None
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "SKILLGAP_SLACK_API_URL"),
+    )
+
+    host: str = Field(default="0.0.0.0", validation_alias=AliasChoices("SKILLGAP_HOST", "HOST"))
+    port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "SKILLGAP_PORT"))
+
+    # The role answered when a command names none.
+    default_role: str = Field(
+        default="AI Engineer", validation_alias=AliasChoices("SKILLGAP_DEFAULT_ROLE")
+    )
+    # A digest slot missed while the clock was down is still sent within this many hours.
+    digest_grace_hours: float = Field(
+        default=12.0, validation_alias=AliasChoices("SKILLGAP_DIGEST_GRACE_HOURS")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("SKILLGAP_LOG_LEVEL"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize(cls, url: str) -> str:
+        return normalize_database_url(url)
+
+    @property
+    def has_single_workspace_credentials(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def has_oauth_credentials(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_signing_secret)
+
+    @property
+    def has_slack_credentials(self) -> bool:
+        return self.has_single_workspace_credentials or self.has_oauth_credentials
+
+
+def load_settings() -> Settings:
+    return Settings()

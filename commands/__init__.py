@@ -1,0 +1,1 @@
+"""User-facing /skillgap features, one module each, each exposing register(app)."""

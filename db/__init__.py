@@ -1,0 +1,1 @@
+"""Market data store: tables, engine, migrations, importers and the read model."""

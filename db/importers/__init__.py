@@ -1,0 +1,1 @@
+"""Importers that turn published reports and curated files into market snapshots."""

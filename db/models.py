@@ -1,0 +1,174 @@
+"""SQLModel tables of the market store; every change to their shape is an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Published reports and curated files are public market data; a team's own exports
+# (job ads, candidates) carry that team's Slack id so no other workspace ever sees them.
+PUBLIC_TEAM = ""
+
+
+class PayKind(StrEnum):
+    """Kinds of pay that are never mixed or converted into one another."""
+
+    ANNUAL = "annual"  # permanent salary, GBP per year
+    DAILY = "daily"  # contractor day rate, GBP per day
+    HOURLY = "hourly"  # hourly rate, GBP per hour
+
+
+class SourceKind(StrEnum):
+    REPORT = "report"  # a published market report, imported as text
+    CURATED = "curated"  # the structured YAML format
+    JOB_ADS = "job_ads"  # computed from a team's own job-ad and candidate exports
+
+
+class RelationKind(StrEnum):
+    PROGRESSION = "progression"  # one step of the career ladder, in order
+    LATERAL = "lateral"  # a common sideways move
+
+
+class Role(SQLModel, table=True):
+    __tablename__ = "roles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(120), unique=True, nullable=False, index=True))
+    title: str = Field(max_length=200)
+    summary: str = Field(default="")
+    typical_tenure_months: int | None = None
+    # One route per line: how people usually come into the role.
+    entry_routes: str = Field(default="")
+
+
+class RoleAlias(SQLModel, table=True):
+    __tablename__ = "role_aliases"
+    __table_args__ = (UniqueConstraint("normalized", name="uq_role_aliases_normalized"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    role_id: int = Field(foreign_key="roles.id", index=True, ondelete="CASCADE")
+    alias: str = Field(max_length=200)
+    normalized: str = Field(max_length=200)
+
+
+class RoleRelation(SQLModel, table=True):
+    """A step on a role's progression ladder, or a lateral move from it."""
+
+    __tablename__ = "role_relations"
+    __table_args__ = (
+        UniqueConstraint("role_id", "kind", "position", name="uq_role_relations_position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    role_id: int = Field(foreign_key="roles.id", index=True, ondelete="CASCADE")
+    kind: RelationKind = Field(sa_column=Column(String(20), nullable=False))
+    position: int
+    title: str = Field(max_length=200)
+    # Set when the step or move names a role SkillGap also knows.
+    related_role_id: int | None = Field(default=None, foreign_key="roles.id", ondelete="SET NULL")
+
+
+class Skill(SQLModel, table=True):
+    __tablename__ = "skills"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(160), unique=True, nullable=False, index=True))
+    name: str = Field(max_length=200)
+    description: str = Field(default="")
+
+
+class SkillAlias(SQLModel, table=True):
+    __tablename__ = "skill_aliases"
+    __table_args__ = (UniqueConstraint("normalized", name="uq_skill_aliases_normalized"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    skill_id: int = Field(foreign_key="skills.id", index=True, ondelete="CASCADE")
+    alias: str = Field(max_length=200)
+    normalized: str = Field(max_length=200)
+
+
+class MarketSnapshot(SQLModel, table=True):
+    """The market for one role in one region as one source saw it at one time."""
+
+    __tablename__ = "market_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "team_id",
+            "role_id",
+            "region",
+            "source",
+            "period_start",
+            "period_end",
+            name="uq_market_snapshots_identity",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default=PUBLIC_TEAM, max_length=32, index=True)
+    role_id: int = Field(foreign_key="roles.id", index=True, ondelete="CASCADE")
+    region: str = Field(default="UK", max_length=60)
+    published_on: date
+    # Human label of the period the figures describe, e.g. "April 2026" or "2026-W14".
+    period_label: str = Field(max_length=60)
+    # The dates the figures describe: a report's month, or a window of job ads.
+    period_start: date
+    period_end: date
+    # Who produced the figures, e.g. "UK market report" or "job ads, 4-week window".
+    source: str = Field(max_length=200)
+    source_kind: SourceKind = Field(sa_column=Column(String(20), nullable=False))
+    # SHA-256 of the canonical figures: the same facts imported twice collapse into one.
+    checksum: str = Field(max_length=64, index=True)
+    imported_at: datetime
+    # Ads or respondents behind the snapshot, when the source says.
+    sample_size: int | None = None
+    # Candidate profiles behind the supply figures, when known.
+    supply_sample_size: int | None = None
+
+
+class PayFigure(SQLModel, table=True):
+    """Pay of one kind (annual, daily, hourly) in one region of a snapshot."""
+
+    __tablename__ = "pay_figures"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "kind", "region", name="uq_pay_figures_kind_region"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="market_snapshots.id", index=True, ondelete="CASCADE")
+    kind: PayKind = Field(sa_column=Column(String(10), nullable=False))
+    region: str = Field(max_length=60)
+    median: float | None = None
+    low: float | None = None  # bottom of the typical range
+    high: float | None = None  # top of the typical range
+    p10: float | None = None
+    p25: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+    sample_size: int | None = None
+
+
+class SkillFigure(SQLModel, table=True):
+    """One skill's demand and supply in a snapshot, and how the source classed it."""
+
+    __tablename__ = "skill_figures"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "skill_id", name="uq_skill_figures_snapshot_skill"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="market_snapshots.id", index=True, ondelete="CASCADE")
+    skill_id: int = Field(foreign_key="skills.id", index=True, ondelete="CASCADE")
+    demand_pct: float | None = None  # share of employers / ads asking for it
+    supply_pct: float | None = None  # share of candidates listing it
+    demand_low_pct: float | None = None  # Wilson 95% interval, when computed from ads
+    demand_high_pct: float | None = None
+    is_essential: bool = False
+    is_emerging: bool = False
+    is_gap: bool = False  # named by the source as one of the top skills gaps
+    # Position in the source's own list (gap list for gaps, else essential/emerging list).
+    rank: int | None = None
+    sample_size: int | None = None
+    note: str = Field(default="")

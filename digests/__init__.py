@@ -1,0 +1,1 @@
+"""Weekly channel digests: content, schedule, delivery ledger, sender, charts."""
