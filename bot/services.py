@@ -1,0 +1,27 @@
+"""What every listener needs at hand, put into Bolt's context by one middleware."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from db.market import MarketReader
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    market: MarketReader
+
+
+SERVICES_KEY = "skillgap_services"
+
+
+def services_from(context: Any) -> Services:
+    """The Services a listener was given (Bolt's context is dict-like)."""
+    services: Services = context[SERVICES_KEY]
+    return services
