@@ -1,0 +1,792 @@
+"""The market read model: plain typed answers about roles, skills and snapshots (no SQL leaks)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.engine import session_factory
+from db.models import (
+    PUBLIC_TEAM,
+    MarketSnapshot,
+    PayFigure,
+    PayKind,
+    RelationKind,
+    Role,
+    RoleAlias,
+    RoleRelation,
+    Skill,
+    SkillAlias,
+    SkillFigure,
+    SourceKind,
+)
+from db.resolve import Candidate, NameIndex, Resolution
+
+UK = "UK"
+LONDON = "London"
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    slug: str
+    title: str
+    summary: str
+    typical_tenure_months: int | None
+    latest: SnapshotInfo | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    id: int
+    role_slug: str
+    role_title: str
+    region: str
+    published_on: date
+    period_label: str
+    period_start: date
+    period_end: date
+    source: str
+    source_kind: SourceKind
+    imported_at: datetime
+    team_id: str
+    sample_size: int | None
+    supply_sample_size: int | None
+
+    @property
+    def provenance(self) -> str:
+        """Where the figures come from and how fresh they are: "UK market report, April 2026"."""
+        return f"{self.source}, {self.period_label}"
+
+    @property
+    def is_team_data(self) -> bool:
+        return self.team_id != PUBLIC_TEAM
+
+
+@dataclass(frozen=True)
+class Pay:
+    kind: PayKind
+    region: str
+    median: float | None
+    low: float | None
+    high: float | None
+    p10: float | None = None
+    p25: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+    sample_size: int | None = None
+
+    @property
+    def unit(self) -> str:
+        return {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}[self.kind]
+
+
+@dataclass(frozen=True)
+class SkillStat:
+    name: str
+    slug: str
+    demand_pct: float | None
+    supply_pct: float | None
+    is_essential: bool = False
+    is_emerging: bool = False
+    is_gap: bool = False
+    rank: int | None = None
+    sample_size: int | None = None
+    note: str = ""
+    demand_low_pct: float | None = None
+    demand_high_pct: float | None = None
+
+    @property
+    def gap_points(self) -> float | None:
+        """Employer demand minus candidate supply, in percentage points."""
+        if self.demand_pct is None or self.supply_pct is None:
+            return None
+        return round(self.demand_pct - self.supply_pct, 1)
+
+
+@dataclass(frozen=True)
+class RoleStats:
+    """One role in one snapshot: pay, skills and where the figures come from."""
+
+    role: RoleSummary
+    snapshot: SnapshotInfo
+    pay: tuple[Pay, ...]
+    skills: tuple[SkillStat, ...]
+
+    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+        return next((p for p in self.pay if p.kind == kind and p.region == region), None)
+
+    @property
+    def salary(self) -> Pay | None:
+        return self.pay_for(PayKind.ANNUAL, UK)
+
+    @property
+    def salary_london(self) -> Pay | None:
+        return self.pay_for(PayKind.ANNUAL, LONDON)
+
+    @property
+    def day_rate(self) -> Pay | None:
+        return self.pay_for(PayKind.DAILY, UK)
+
+    @property
+    def day_rate_london(self) -> Pay | None:
+        return self.pay_for(PayKind.DAILY, LONDON)
+
+    def skills_by_gap(self) -> list[SkillStat]:
+        """Skills with both demand and supply figures, largest gap first."""
+        measured = [s for s in self.skills if s.gap_points is not None]
+        return sorted(measured, key=lambda s: (-(s.gap_points or 0), s.name))
+
+    def top_gaps(self, limit: int = 5) -> list[SkillStat]:
+        return self.skills_by_gap()[:limit]
+
+    def essential_skills(self) -> list[SkillStat]:
+        return sorted((s for s in self.skills if s.is_essential), key=_source_order)
+
+    def emerging_skills(self) -> list[SkillStat]:
+        return sorted((s for s in self.skills if s.is_emerging), key=_source_order)
+
+    def most_demanded(self, limit: int = 10) -> list[SkillStat]:
+        """Skills employers ask for most: by demand % where measured, else the source's order."""
+        with_demand = sorted(
+            (s for s in self.skills if s.demand_pct is not None),
+            key=lambda s: (-(s.demand_pct or 0), s.name),
+        )
+        return with_demand[:limit] if with_demand else self.essential_skills()[:limit]
+
+
+def _source_order(stat: SkillStat) -> tuple[int, str]:
+    return (stat.rank if stat.rank is not None else 10_000, stat.name)
+
+
+@dataclass(frozen=True)
+class RolePath:
+    role_title: str
+    ladder: tuple[str, ...]
+    lateral_moves: tuple[str, ...]
+    entry_routes: tuple[str, ...]
+    typical_tenure_months: int | None
+
+    @property
+    def next_step(self) -> str | None:
+        """The rung above the role itself on its ladder, when the ladder names the role."""
+        for position, step in enumerate(self.ladder):
+            titles = [part.strip().lower() for part in step.split("/")]
+            if self.role_title.lower() in titles and position + 1 < len(self.ladder):
+                return self.ladder[position + 1]
+        return None
+
+
+@dataclass(frozen=True)
+class SkillObservation:
+    snapshot: SnapshotInfo
+    stat: SkillStat
+
+
+@dataclass(frozen=True)
+class SkillAcrossMarket:
+    """One skill's figures in every role and snapshot that mentions it, newest first."""
+
+    name: str
+    slug: str
+    observations: tuple[SkillObservation, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.old is None or self.new is None:
+            return None
+        return round(self.new - self.old, 2)
+
+    @property
+    def percent(self) -> float | None:
+        if self.delta is None or not self.old:
+            return None
+        return round(100 * self.delta / self.old, 1)
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+@dataclass(frozen=True)
+class PayChange:
+    kind: PayKind
+    region: str
+    median: Change
+    low: Change
+    high: Change
+    old_sample_size: int | None
+    new_sample_size: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.median.changed or self.low.changed or self.high.changed
+
+
+class SkillMovement(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MOVED = "moved"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class SkillChange:
+    name: str
+    slug: str
+    old: SkillStat | None
+    new: SkillStat | None
+
+    @property
+    def movement(self) -> SkillMovement:
+        if self.old is None:
+            return SkillMovement.ADDED
+        if self.new is None:
+            return SkillMovement.REMOVED
+        if (
+            self.demand.changed
+            or self.supply.changed
+            or self.old.is_emerging != self.new.is_emerging
+            or self.old.is_essential != self.new.is_essential
+            or self.old.is_gap != self.new.is_gap
+        ):
+            return SkillMovement.MOVED
+        return SkillMovement.UNCHANGED
+
+    @property
+    def demand(self) -> Change:
+        return Change(_attr(self.old, "demand_pct"), _attr(self.new, "demand_pct"))
+
+    @property
+    def supply(self) -> Change:
+        return Change(_attr(self.old, "supply_pct"), _attr(self.new, "supply_pct"))
+
+    @property
+    def gap(self) -> Change:
+        return Change(
+            None if self.old is None else self.old.gap_points,
+            None if self.new is None else self.new.gap_points,
+        )
+
+    @property
+    def newly_emerging(self) -> bool:
+        return self.new is not None and self.new.is_emerging and not _flag(self.old, "is_emerging")
+
+
+def _attr(stat: SkillStat | None, name: str) -> float | None:
+    return None if stat is None else getattr(stat, name)
+
+
+def _flag(stat: SkillStat | None, name: str) -> bool:
+    return False if stat is None else bool(getattr(stat, name))
+
+
+@dataclass(frozen=True)
+class SnapshotComparison:
+    """What changed for a role between two snapshots of the same source and region."""
+
+    role_title: str
+    older: SnapshotInfo
+    newer: SnapshotInfo
+    pay_changes: tuple[PayChange, ...]
+    skill_changes: tuple[SkillChange, ...]
+
+    def _with(self, movement: SkillMovement) -> list[SkillChange]:
+        return [change for change in self.skill_changes if change.movement is movement]
+
+    @property
+    def skills_added(self) -> list[SkillChange]:
+        return self._with(SkillMovement.ADDED)
+
+    @property
+    def skills_removed(self) -> list[SkillChange]:
+        return self._with(SkillMovement.REMOVED)
+
+    @property
+    def skills_moved(self) -> list[SkillChange]:
+        return self._with(SkillMovement.MOVED)
+
+    @property
+    def newly_emerging(self) -> list[SkillChange]:
+        return [change for change in self.skill_changes if change.newly_emerging]
+
+    @property
+    def gap_changes(self) -> list[SkillChange]:
+        """Skills whose gap moved, by how far it moved."""
+        moved = [c for c in self.skill_changes if c.gap.delta not in (None, 0)]
+        return sorted(moved, key=lambda c: (-abs(c.gap.delta or 0), c.name))
+
+    @property
+    def has_changes(self) -> bool:
+        return any(p.changed for p in self.pay_changes) or any(
+            c.movement is not SkillMovement.UNCHANGED for c in self.skill_changes
+        )
+
+
+@dataclass
+class _Cache:
+    """Answers kept until the store's data changes (checked at most every few seconds)."""
+
+    version: tuple[Any, ...] | None = None
+    checked_at: float = 0.0
+    entries: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+class MarketReader:
+    """Read-only questions about the market, answered from the store.
+
+    Every method takes the asking workspace's `team_id`: public data (published reports) is
+    visible to all, a team's own computed data only to that team.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, recheck_seconds: float = 5.0) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+        self._recheck_seconds = recheck_seconds
+        self._cache = _Cache()
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        """Forget cached answers (call after this process writes to the store)."""
+        self._cache = _Cache()
+
+    async def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        await self._check_version()
+        if key in self._cache.entries:
+            return self._cache.entries[key]
+        value = await compute()
+        self._cache.entries[key] = value
+        return value
+
+    async def _check_version(self) -> None:
+        now = time.monotonic()
+        if self._cache.version is not None and now - self._cache.checked_at < self._recheck_seconds:
+            return
+        async with self._lock:
+            if (
+                self._cache.version is not None
+                and now - self._cache.checked_at < self._recheck_seconds
+            ):
+                return
+            async with self._sessions() as session:
+                # Any import adds or replaces snapshots or aliases, so these change with it.
+                version_query = sql_select(
+                    func.count(col(MarketSnapshot.id)),
+                    func.max(col(MarketSnapshot.id)),
+                    func.max(col(MarketSnapshot.imported_at)),
+                    select(func.count(col(SkillAlias.id))).scalar_subquery(),
+                    select(func.count(col(RoleAlias.id))).scalar_subquery(),
+                )
+                version = tuple((await session.execute(version_query)).one())
+            if version != self._cache.version:
+                self._cache = _Cache(version=version)
+            self._cache.checked_at = now
+
+    # Roles ---------------------------------------------------------------------------
+
+    async def list_roles(self, team_id: str = PUBLIC_TEAM) -> list[RoleSummary]:
+        """Every role with at least one snapshot visible to the team, by title."""
+
+        async def compute() -> list[RoleSummary]:
+            async with self._sessions() as session:
+                roles = (await session.exec(select(Role).order_by(col(Role.title)))).all()
+                summaries = []
+                for role in roles:
+                    latest = await self._latest_snapshot(session, role, team_id, UK, None, None)
+                    if latest is not None:
+                        summaries.append(_role_summary(role, _snapshot_info(latest, role)))
+                return summaries
+
+        result: list[RoleSummary] = await self._cached(("roles", team_id), compute)
+        return result
+
+    async def role_stats(
+        self,
+        role_slug: str,
+        team_id: str = PUBLIC_TEAM,
+        *,
+        region: str = UK,
+        as_of: date | None = None,
+        source: str | None = None,
+    ) -> RoleStats | None:
+        """The role's figures from its newest snapshot (on or before `as_of`), or None."""
+
+        async def compute() -> RoleStats | None:
+            async with self._sessions() as session:
+                role = await _role_by_slug(session, role_slug)
+                if role is None:
+                    return None
+                snapshot = await self._latest_snapshot(
+                    session, role, team_id, region, as_of, source
+                )
+                if snapshot is None:
+                    return None
+                return await _stats_for(session, role, snapshot)
+
+        result: RoleStats | None = await self._cached(
+            ("stats", role_slug, team_id, region, as_of, source), compute
+        )
+        return result
+
+    async def stats_for_snapshot(
+        self, snapshot_id: int, team_id: str = PUBLIC_TEAM
+    ) -> RoleStats | None:
+        async with self._sessions() as session:
+            snapshot = await session.get(MarketSnapshot, snapshot_id)
+            if snapshot is None or snapshot.team_id not in (PUBLIC_TEAM, team_id):
+                return None
+            role = await session.get(Role, snapshot.role_id)
+            assert role is not None
+            return await _stats_for(session, role, snapshot)
+
+    async def role_path(self, role_slug: str) -> RolePath | None:
+        """Progression ladder, lateral moves, entry routes and tenure of a role."""
+
+        async def compute() -> RolePath | None:
+            async with self._sessions() as session:
+                role = await _role_by_slug(session, role_slug)
+                if role is None:
+                    return None
+                relations = (
+                    await session.exec(
+                        select(RoleRelation)
+                        .where(RoleRelation.role_id == role.id)
+                        .order_by(col(RoleRelation.kind), col(RoleRelation.position))
+                    )
+                ).all()
+                return RolePath(
+                    role_title=role.title,
+                    ladder=tuple(r.title for r in relations if r.kind == RelationKind.PROGRESSION),
+                    lateral_moves=tuple(
+                        r.title for r in relations if r.kind == RelationKind.LATERAL
+                    ),
+                    entry_routes=tuple(
+                        line for line in role.entry_routes.splitlines() if line.strip()
+                    ),
+                    typical_tenure_months=role.typical_tenure_months,
+                )
+
+        result: RolePath | None = await self._cached(("path", role_slug), compute)
+        return result
+
+    async def snapshots(
+        self, role_slug: str | None = None, team_id: str = PUBLIC_TEAM
+    ) -> list[SnapshotInfo]:
+        """Snapshots visible to the team, newest first."""
+        async with self._sessions() as session:
+            query = (
+                select(MarketSnapshot, Role)
+                .join(Role, col(Role.id) == col(MarketSnapshot.role_id))
+                .where(col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]))
+                .order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
+            )
+            if role_slug is not None:
+                query = query.where(Role.slug == role_slug)
+            rows = (await session.exec(query)).all()
+            return [_snapshot_info(snapshot, role) for snapshot, role in rows]
+
+    # Skills --------------------------------------------------------------------------
+
+    async def skill_across(
+        self, skill_slug: str, team_id: str = PUBLIC_TEAM
+    ) -> SkillAcrossMarket | None:
+        """One skill's figures across roles and snapshots, newest first."""
+
+        async def compute() -> SkillAcrossMarket | None:
+            async with self._sessions() as session:
+                skill = (await session.exec(select(Skill).where(Skill.slug == skill_slug))).first()
+                if skill is None:
+                    return None
+                rows = (
+                    await session.exec(
+                        select(SkillFigure, MarketSnapshot, Role)
+                        .join(
+                            MarketSnapshot, col(MarketSnapshot.id) == col(SkillFigure.snapshot_id)
+                        )
+                        .join(Role, col(Role.id) == col(MarketSnapshot.role_id))
+                        .where(
+                            SkillFigure.skill_id == skill.id,
+                            col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+                        )
+                        .order_by(
+                            col(MarketSnapshot.period_end).desc(),
+                            col(Role.title),
+                            col(MarketSnapshot.region),
+                        )
+                    )
+                ).all()
+                observations = tuple(
+                    SkillObservation(_snapshot_info(snapshot, role), _skill_stat(figure, skill))
+                    for figure, snapshot, role in rows
+                )
+                return SkillAcrossMarket(skill.name, skill.slug, observations)
+
+        result: SkillAcrossMarket | None = await self._cached(
+            ("skill", skill_slug, team_id), compute
+        )
+        return result
+
+    # Changes -------------------------------------------------------------------------
+
+    async def compare(
+        self,
+        role_slug: str,
+        team_id: str = PUBLIC_TEAM,
+        *,
+        region: str = UK,
+        source: str | None = None,
+        older_id: int | None = None,
+        newer_id: int | None = None,
+    ) -> SnapshotComparison | None:
+        """Changes between two snapshots of one role, source and region.
+
+        By default the newest snapshot against the one before it from the same source; None
+        when there is no earlier snapshot to compare with.
+        """
+        async with self._sessions() as session:
+            role = await _role_by_slug(session, role_slug)
+            if role is None:
+                return None
+            newer = (
+                await session.get(MarketSnapshot, newer_id)
+                if newer_id is not None
+                else await self._latest_snapshot(session, role, team_id, region, None, source)
+            )
+            if newer is None or newer.team_id not in (PUBLIC_TEAM, team_id):
+                return None
+            if older_id is not None:
+                older = await session.get(MarketSnapshot, older_id)
+            else:
+                older = (
+                    await session.exec(
+                        select(MarketSnapshot)
+                        .where(
+                            MarketSnapshot.role_id == newer.role_id,
+                            MarketSnapshot.team_id == newer.team_id,
+                            MarketSnapshot.region == newer.region,
+                            MarketSnapshot.source == newer.source,
+                            col(MarketSnapshot.period_end) < newer.period_end,
+                        )
+                        .order_by(col(MarketSnapshot.period_end).desc())
+                    )
+                ).first()
+            if older is None or older.team_id not in (PUBLIC_TEAM, team_id):
+                return None
+            old_stats = await _stats_for(session, role, older)
+            new_stats = await _stats_for(session, role, newer)
+        return compare_stats(old_stats, new_stats)
+
+    # Names ---------------------------------------------------------------------------
+
+    async def resolve_role(self, text: str) -> Resolution:
+        return (await self._index("roles")).resolve(text)
+
+    async def resolve_skill(self, text: str) -> Resolution:
+        return (await self._index("skills")).resolve(text)
+
+    async def skill_index(self) -> NameIndex:
+        return await self._index("skills")
+
+    async def role_index(self) -> NameIndex:
+        return await self._index("roles")
+
+    async def _index(self, kind: str) -> NameIndex:
+        async def compute() -> NameIndex:
+            async with self._sessions() as session:
+                if kind == "roles":
+                    role_rows = (await session.exec(select(Role))).all()
+                    role_aliases = (await session.exec(select(RoleAlias))).all()
+                    return _index_of(
+                        [(r.id, r.slug, r.title) for r in role_rows],
+                        [(a.role_id, a.alias) for a in role_aliases],
+                    )
+                skill_rows = (await session.exec(select(Skill))).all()
+                skill_aliases = (await session.exec(select(SkillAlias))).all()
+                return _index_of(
+                    [(s.id, s.slug, s.name) for s in skill_rows],
+                    [(a.skill_id, a.alias) for a in skill_aliases],
+                )
+
+        result: NameIndex = await self._cached(("index", kind), compute)
+        return result
+
+    async def _latest_snapshot(
+        self,
+        session: AsyncSession,
+        role: Role,
+        team_id: str,
+        region: str,
+        as_of: date | None,
+        source: str | None,
+    ) -> MarketSnapshot | None:
+        query = select(MarketSnapshot).where(
+            MarketSnapshot.role_id == role.id,
+            MarketSnapshot.region == region,
+            col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+        )
+        if as_of is not None:
+            query = query.where(col(MarketSnapshot.period_start) <= as_of)
+        if source is not None:
+            query = query.where(MarketSnapshot.source == source)
+        # Newest period first; between equals, the team's own data, then the wider window.
+        query = query.order_by(
+            col(MarketSnapshot.period_end).desc(),
+            col(MarketSnapshot.team_id) == PUBLIC_TEAM,
+            col(MarketSnapshot.period_start),
+            col(MarketSnapshot.id).desc(),
+        )
+        return (await session.exec(query)).first()
+
+
+def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
+    """The changes from one snapshot's figures to another's."""
+    pay_keys = sorted(
+        {(p.kind, p.region) for p in (*old.pay, *new.pay)},
+        key=lambda key: (list(PayKind).index(key[0]), key[1] != UK, key[1]),
+    )
+    pay_changes = []
+    for kind, region in pay_keys:
+        before, after = old.pay_for(kind, region), new.pay_for(kind, region)
+        pay_changes.append(
+            PayChange(
+                kind,
+                region,
+                Change(_attr_pay(before, "median"), _attr_pay(after, "median")),
+                Change(_attr_pay(before, "low"), _attr_pay(after, "low")),
+                Change(_attr_pay(before, "high"), _attr_pay(after, "high")),
+                None if before is None else before.sample_size,
+                None if after is None else after.sample_size,
+            )
+        )
+    old_skills = {s.slug: s for s in old.skills}
+    new_skills = {s.slug: s for s in new.skills}
+    skill_changes = [
+        SkillChange(
+            (new_skills.get(slug) or old_skills[slug]).name,
+            slug,
+            old_skills.get(slug),
+            new_skills.get(slug),
+        )
+        for slug in sorted(old_skills.keys() | new_skills.keys())
+    ]
+    return SnapshotComparison(
+        new.role.title, old.snapshot, new.snapshot, tuple(pay_changes), tuple(skill_changes)
+    )
+
+
+def _attr_pay(pay: Pay | None, name: str) -> float | None:
+    return None if pay is None else getattr(pay, name)
+
+
+def _index_of(
+    owners: Sequence[tuple[int | None, str, str]], aliases: Sequence[tuple[int, str]]
+) -> NameIndex:
+    by_id: dict[int | None, tuple[Candidate, list[str]]] = {
+        owner_id: (Candidate(slug, name), []) for owner_id, slug, name in owners
+    }
+    for owner_id, alias in aliases:
+        if owner_id in by_id:
+            by_id[owner_id][1].append(alias)
+    return NameIndex(by_id.values())
+
+
+async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
+    return (await session.exec(select(Role).where(Role.slug == slug))).first()
+
+
+async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot) -> RoleStats:
+    pay_rows = (
+        await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))
+    ).all()
+    skill_rows = (
+        await session.exec(
+            select(SkillFigure, Skill)
+            .join(Skill, col(Skill.id) == col(SkillFigure.skill_id))
+            .where(SkillFigure.snapshot_id == snapshot.id)
+        )
+    ).all()
+    info = _snapshot_info(snapshot, role)
+    pay = tuple(
+        sorted(
+            (
+                Pay(
+                    kind=PayKind(row.kind),
+                    region=row.region,
+                    median=row.median,
+                    low=row.low,
+                    high=row.high,
+                    p10=row.p10,
+                    p25=row.p25,
+                    p75=row.p75,
+                    p90=row.p90,
+                    sample_size=row.sample_size,
+                )
+                for row in pay_rows
+            ),
+            key=lambda p: (list(PayKind).index(p.kind), p.region != UK, p.region),
+        )
+    )
+    skills = tuple(
+        sorted(
+            (_skill_stat(figure, skill) for figure, skill in skill_rows),
+            key=_source_order,
+        )
+    )
+    return RoleStats(_role_summary(role, info), info, pay, skills)
+
+
+def _skill_stat(figure: SkillFigure, skill: Skill) -> SkillStat:
+    return SkillStat(
+        name=skill.name,
+        slug=skill.slug,
+        demand_pct=figure.demand_pct,
+        supply_pct=figure.supply_pct,
+        is_essential=figure.is_essential,
+        is_emerging=figure.is_emerging,
+        is_gap=figure.is_gap,
+        rank=figure.rank,
+        sample_size=figure.sample_size,
+        note=figure.note,
+        demand_low_pct=figure.demand_low_pct,
+        demand_high_pct=figure.demand_high_pct,
+    )
+
+
+def _role_summary(role: Role, latest: SnapshotInfo | None) -> RoleSummary:
+    return RoleSummary(role.slug, role.title, role.summary, role.typical_tenure_months, latest)
+
+
+def _snapshot_info(snapshot: MarketSnapshot, role: Role) -> SnapshotInfo:
+    assert snapshot.id is not None
+    return SnapshotInfo(
+        id=snapshot.id,
+        role_slug=role.slug,
+        role_title=role.title,
+        region=snapshot.region,
+        published_on=snapshot.published_on,
+        period_label=snapshot.period_label,
+        period_start=snapshot.period_start,
+        period_end=snapshot.period_end,
+        source=snapshot.source,
+        source_kind=SourceKind(snapshot.source_kind),
+        imported_at=snapshot.imported_at,
+        team_id=snapshot.team_id,
+        sample_size=snapshot.sample_size,
+        supply_sample_size=snapshot.supply_sample_size,
+    )
