@@ -1,0 +1,504 @@
+"""A local stand-in for Slack's Web API and response URLs: tests, benchmarks and the shell."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+# Arguments Slack accepts as JSON text inside form posts; decoded so tests can look inside.
+_JSON_ARGUMENTS = ("blocks", "attachments", "view", "metadata", "files", "unfurls")
+
+RESPONSE_URL_METHOD = "response_url"
+UPLOAD_METHOD = "file_upload"
+
+
+@dataclass
+class RecordedCall:
+    """One request the stub received, and what it answered."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    token: str | None
+    team_id: str | None
+    at: float  # time.time() when it arrived
+    monotonic: float  # time.monotonic() when it arrived, for latency figures
+    status: int = 200
+    response: Any = None
+    response_url_id: str | None = None
+    body: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and not (
+            isinstance(self.response, dict) and self.response.get("ok") is False
+        )
+
+    def text_content(self) -> str:
+        """Every piece of text the call carries (text, blocks, view), for asserting on content."""
+        return json.dumps(self.args, ensure_ascii=False)
+
+
+@dataclass
+class StubRequest:
+    """What a rule sees about a Web API call before the stub answers it."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    token: str | None
+    team_id: str | None
+
+
+@dataclass
+class StubReply:
+    """An answer a rule chooses instead of the stub's normal one."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# A rule may answer a call itself (a fault, a rate limit) or return None to let it through.
+Rule = Callable[[StubRequest], Awaitable[StubReply | None]]
+Responder = Callable[[StubRequest], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class _Fault:
+    method: str
+    reply: StubReply
+    times: int
+
+    async def __call__(self, request: StubRequest) -> StubReply | None:
+        if self.times <= 0 or request.method != self.method:
+            return None
+        self.times -= 1
+        return self.reply
+
+
+@dataclass
+class Workspace:
+    """A workspace the stub knows, found by the bot token a call carries."""
+
+    team_id: str
+    team_name: str
+    bot_user_id: str
+    bot_id: str
+    app_id: str = "A0SKILLGAP"
+
+
+class SlackStub:
+    """Slack's Web API on 127.0.0.1: records every call, answers like Slack, fails on request.
+
+    Extend it with `add_rule` (answer or refuse a call before the normal answer, e.g. a
+    per-channel rate limit) and `on` (answer a method the stub does not know yet).
+    """
+
+    DEFAULT_TOKEN = "xoxb-stub-token"
+
+    def __init__(self, *, team_id: str = "T0STUB", team_name: str = "SkillGap Test") -> None:
+        self.calls: list[RecordedCall] = []
+        self.uploads: dict[str, bytes] = {}
+        self.latency: float = 0.0
+        self.method_latency: dict[str, float] = {}
+        self.workspaces: dict[str, Workspace] = {}
+        self.default_workspace = Workspace(team_id, team_name, "U0SKILLBOT", "B0SKILLBOT")
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self._rules: list[Rule] = []
+        self._responders: dict[str, Responder] = {}
+        self._ts_counter = itertools.count(1)
+        self._id_counter = itertools.count(1)
+        self._arrived = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> SlackStub:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._handle_api)
+        app.router.add_get("/api/{method}", self._handle_api)
+        app.router.add_post("/response/{response_id}", self._handle_response_url)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackStub:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def root_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("the Slack stub is not started; await stub.start() first")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_url(self) -> str:
+        """The base URL for `AsyncWebClient(base_url=...)`."""
+        return f"{self.root_url}/api/"
+
+    def response_url(self, response_id: str | None = None) -> str:
+        """A response URL served by the stub; what is POSTed to it is recorded."""
+        return f"{self.root_url}/response/{response_id or uuid.uuid4().hex}"
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def add_workspace(self, team_id: str, token: str, *, team_name: str | None = None) -> Workspace:
+        """Make `token` a bot token of workspace `team_id` (for multi-workspace tests)."""
+        suffix = team_id.removeprefix("T")
+        workspace = Workspace(
+            team_id, team_name or f"Team {team_id}", f"U0BOT{suffix}", f"B0{suffix}"
+        )
+        self.workspaces[token] = workspace
+        return workspace
+
+    def add_rule(self, rule: Rule) -> None:
+        """Consult `rule` before answering any Web API call (first rule that answers wins)."""
+        self._rules.append(rule)
+
+    def on(self, method: str, responder: Responder) -> None:
+        """Answer `method` with `responder` instead of the built-in answer."""
+        self._responders[method] = responder
+
+    def fail(self, method: str, error: str = "not_in_channel", *, times: int = 1) -> None:
+        """The next `times` calls to `method` answer {"ok": false, "error": error}."""
+        self.add_rule(_Fault(method, StubReply(200, {"ok": False, "error": error}), times))
+
+    def rate_limit(self, method: str, retry_after: int = 1, *, times: int = 1) -> None:
+        """The next `times` calls to `method` answer HTTP 429 with Retry-After."""
+        reply = StubReply(
+            429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+        )
+        self.add_rule(_Fault(method, reply, times))
+
+    def server_error(self, method: str, status: int = 500, *, times: int = 1) -> None:
+        """The next `times` calls to `method` answer HTTP `status` (5xx)."""
+        self.add_rule(
+            _Fault(method, StubReply(status, {"ok": False, "error": "fatal_error"}), times)
+        )
+
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        """Delay answers (all, or one method's) by `seconds`."""
+        if method is None:
+            self.latency = seconds
+        else:
+            self.method_latency[method] = seconds
+
+    def reset(self) -> None:
+        """Forget recorded calls and scripted faults."""
+        self.calls.clear()
+        self._rules.clear()
+
+    # -- reading what happened ---------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def responses_to(self, response_id: str | None = None) -> list[RecordedCall]:
+        """What was POSTed to response URLs (one, or all)."""
+        return [
+            call
+            for call in self.calls
+            if call.method == RESPONSE_URL_METHOD
+            and (response_id is None or call.response_url_id == response_id)
+        ]
+
+    async def wait_for(
+        self,
+        predicate: Callable[[RecordedCall], bool] | str,
+        *,
+        count: int = 1,
+        within: float = 5.0,
+    ) -> list[RecordedCall]:
+        """Wait until `count` recorded calls match (a method name or a predicate)."""
+        matches = (
+            (lambda call: call.method == predicate) if isinstance(predicate, str) else predicate
+        )
+
+        def found() -> list[RecordedCall]:
+            return [call for call in self.calls if matches(call)]
+
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(found()) >= count)
+        return found()
+
+    # -- serving -----------------------------------------------------------------------------
+
+    async def _record(self, call: RecordedCall) -> None:
+        self.calls.append(call)
+        async with self._arrived:
+            self._arrived.notify_all()
+
+    def _workspace_for(self, token: str | None) -> Workspace:
+        if token is not None and token in self.workspaces:
+            return self.workspaces[token]
+        return self.default_workspace
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        arrived, arrived_monotonic = time.time(), time.monotonic()
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        headers = dict(request.headers)
+        token = _token_of(headers, args)
+        workspace = self._workspace_for(token)
+        stub_request = StubRequest(method, args, headers, token, workspace.team_id)
+        call = RecordedCall(
+            method, args, headers, token, workspace.team_id, arrived, arrived_monotonic
+        )
+
+        delay = self.method_latency.get(method, self.latency)
+        if delay:
+            await asyncio.sleep(delay)
+
+        reply = await self._apply_rules(stub_request)
+        if reply is None:
+            if token is None:
+                reply = StubReply(200, {"ok": False, "error": "not_authed"})
+            else:
+                reply = StubReply(200, await self._answer(stub_request, workspace))
+        call.status, call.response = reply.status, reply.body
+        await self._record(call)
+        return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+
+    async def _apply_rules(self, request: StubRequest) -> StubReply | None:
+        for rule in list(self._rules):
+            reply = await rule(request)
+            if reply is not None:
+                return reply
+        return None
+
+    async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
+        arrived, arrived_monotonic = time.time(), time.monotonic()
+        body = await request.read()
+        try:
+            args = json.loads(body) if body else {}
+        except ValueError:
+            args = {"_raw": body.decode("utf-8", "replace")}
+        call = RecordedCall(
+            RESPONSE_URL_METHOD,
+            args if isinstance(args, dict) else {"_value": args},
+            dict(request.headers),
+            None,
+            None,
+            arrived,
+            arrived_monotonic,
+            response="ok",
+            response_url_id=request.match_info["response_id"],
+            body=body,
+        )
+        await self._record(call)
+        return web.Response(text="ok")
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        arrived, arrived_monotonic = time.time(), time.monotonic()
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        self.uploads[file_id] = body
+        call = RecordedCall(
+            UPLOAD_METHOD,
+            {"file_id": file_id, "size": len(body)},
+            dict(request.headers),
+            None,
+            None,
+            arrived,
+            arrived_monotonic,
+            response=f"OK - {len(body)}",
+            body=body,
+        )
+        await self._record(call)
+        return web.Response(text=f"OK - {len(body)}")
+
+    # -- Slack's answers ---------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts_counter):06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._id_counter):08d}"
+
+    @staticmethod
+    def dm_channel_for(user_id: str) -> str:
+        """The DM channel id the stub gives a user (stable, so tests can predict it)."""
+        return "D" + user_id.removeprefix("U").removeprefix("W")
+
+    async def _answer(self, request: StubRequest, workspace: Workspace) -> dict[str, Any]:
+        responder = self._responders.get(request.method)
+        if responder is not None:
+            return await responder(request)
+        args = request.args
+        method = request.method
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": f"https://{workspace.team_id.lower()}.slack.com/",
+                "team": workspace.team_name,
+                "user": "skillgap",
+                "team_id": workspace.team_id,
+                "user_id": workspace.bot_user_id,
+                "bot_id": workspace.bot_id,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            channel = str(args.get("channel", ""))
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if channel.startswith(("U", "W")):
+                channel = self.dm_channel_for(channel)
+            ts = self._next_ts()
+            message = {
+                "type": "message",
+                "user": workspace.bot_user_id,
+                "bot_id": workspace.bot_id,
+                "text": args.get("text", ""),
+                "blocks": args.get("blocks", []),
+                "ts": ts,
+            }
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            if not args.get("channel") or not args.get("user"):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts"),
+                "text": args.get("text", ""),
+                "message": {"text": args.get("text", ""), "blocks": args.get("blocks", [])},
+            }
+        if method == "chat.delete":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method in ("views.publish", "views.open", "views.update", "views.push"):
+            view = args.get("view")
+            if not isinstance(view, dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            view_id = str(args.get("view_id") or self._next_id("V"))
+            answer_view = {**view, "id": view_id, "team_id": workspace.team_id}
+            answer_view["hash"] = uuid.uuid4().hex
+            return {"ok": True, "view": answer_view}
+        if method == "conversations.open":
+            users = args.get("users", "")
+            if isinstance(users, list):
+                users = ",".join(str(user) for user in users)
+            first = str(users).split(",")[0].strip()
+            if not first:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": self.dm_channel_for(first)}}
+        if method == "conversations.info":
+            channel_id = str(args.get("channel", ""))
+            info = {
+                "id": channel_id,
+                "name": f"channel-{channel_id.lower()}",
+                "is_channel": channel_id.startswith("C"),
+                "is_private": channel_id.startswith("G"),
+                "is_im": channel_id.startswith("D"),
+                "is_member": True,
+                "is_archived": False,
+            }
+            info.update(self.channels.get(channel_id, {}))
+            return {"ok": True, "channel": info}
+        if method == "users.info":
+            user_id = str(args.get("user", ""))
+            user = {
+                "id": user_id,
+                "team_id": workspace.team_id,
+                "name": f"user-{user_id.lower()}",
+                "real_name": f"User {user_id}",
+                "tz": "Europe/London",
+                "tz_offset": 0,
+                "is_bot": False,
+                "deleted": False,
+                "profile": {"display_name": f"user-{user_id.lower()}"},
+            }
+            user.update(self.users.get(user_id, {}))
+            return {"ok": True, "user": user}
+        if method == "files.getUploadURLExternal":
+            file_id = self._next_id("F")
+            return {
+                "ok": True,
+                "upload_url": f"{self.root_url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files") or []
+            if not isinstance(files, list):
+                return {"ok": False, "error": "invalid_arguments"}
+            completed = []
+            for entry in files:
+                file_id = str(entry.get("id", ""))
+                if file_id not in self.uploads:
+                    return {"ok": False, "error": "file_not_found"}
+                completed.append(
+                    {
+                        "id": file_id,
+                        "title": entry.get("title", ""),
+                        "size": len(self.uploads[file_id]),
+                    }
+                )
+            return {"ok": True, "files": completed}
+        return {"ok": False, "error": "unknown_method"}
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    """Query string, form fields and a JSON body merged, JSON-in-form arguments decoded."""
+    args: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        content_type = request.content_type
+        if content_type == "multipart/form-data":
+            form = await request.post()
+            args.update({key: value for key, value in form.items() if isinstance(value, str)})
+        else:
+            body = await request.read()
+            if content_type == "application/json":
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = None
+                if isinstance(parsed, dict):
+                    args.update(parsed)
+            else:
+                args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    for key in _JSON_ARGUMENTS:
+        value = args.get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(value)
+    return args
+
+
+def _token_of(headers: dict[str, str], args: dict[str, Any]) -> str | None:
+    authorization = headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        return authorization.removeprefix("Bearer ").strip() or None
+    token = args.pop("token", None)
+    return str(token) if token else None
