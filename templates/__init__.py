@@ -127,9 +127,8 @@ class SlackMessage:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def render_json(name: str, **context: Any) -> Any:
-    """Render `name` (e.g. "role_card.j2") and parse the JSON it produces."""
-    raw = ENVIRONMENT.get_template(name).render(**context)
+def parse_rendered(raw: str, name: str = "<string>") -> Any:
+    """Parse a template's output, allowing trailing commas outside string literals."""
     cleaned = _STRING_OR_TRAILING_COMMA.sub(
         lambda match: match.group(0) if match.group(1) is None else match.group(1), raw
     )
@@ -137,6 +136,11 @@ def render_json(name: str, **context: Any) -> Any:
         return json.loads(cleaned)
     except json.JSONDecodeError as problem:  # a bug in a template, never in user input
         raise ValueError(f"template {name} produced invalid JSON: {problem}") from problem
+
+
+def render_json(name: str, **context: Any) -> Any:
+    """Render `name` (e.g. "role_card.j2") and parse the JSON it produces."""
+    return parse_rendered(ENVIRONMENT.get_template(name).render(**context), name)
 
 
 def render_message(name: str, **context: Any) -> SlackMessage:
