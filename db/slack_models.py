@@ -1,0 +1,36 @@
+"""Tables the Slack app keeps: OAuth installations and state (slack_sdk's shapes), seen events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Column, DateTime, String
+from sqlmodel import Field, SQLModel
+
+# slack_sdk's async SQLAlchemy stores read and write these; they are declared here, with
+# slack_sdk's own column definitions, so Alembic creates them rather than the app at run time.
+INSTALLATIONS_TABLE = "slack_installations"
+BOTS_TABLE = "slack_bots"
+OAUTH_STATES_TABLE = "slack_oauth_states"
+
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, INSTALLATIONS_TABLE
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, BOTS_TABLE)
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, OAUTH_STATES_TABLE
+)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """An Events API delivery already handled; Slack's retries of it are acked and skipped."""
+
+    __tablename__ = "slack_processed_events"
+
+    event_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    team_id: str = Field(default="", max_length=32)
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
