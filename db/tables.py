@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from db import (
+    ingest_models,  # noqa: F401
     models,  # noqa: F401
     slack_models,  # noqa: F401
 )
