@@ -84,6 +84,20 @@ def format_points(value: float | None, signed: bool = False) -> str:
     return f"{number} pts"
 
 
+def fit_escaped(value: Any, limit: int = 75) -> str:
+    """Cut text so that even after mrkdwn escaping it fits `limit` characters (button labels)."""
+    text = escape_mrkdwn(str(value))
+    if len(text) <= limit:
+        return str(value)
+    kept, length = [], 0
+    for character in str(value):
+        length += len(escape_mrkdwn(character))
+        if length > limit - 1:
+            break
+        kept.append(character)
+    return "".join(kept).rstrip() + "…"
+
+
 def format_change_percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f}%"
 
@@ -109,6 +123,7 @@ def _make_environment() -> jinja2.Environment:
         points=format_points,
         change_percent=format_change_percent,
         day=format_date,
+        fit=fit_escaped,
     )
     return environment
 

@@ -1,0 +1,136 @@
+"""Turns the role or skill someone typed into one SkillGap knows, or a "Did you mean …?" reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commands.parser import LONDON, UK, echo, parse_role_query, without_region
+from commands.router import CommandRequest
+from commands.workspace import workspace_default_role
+from db.market import RoleStats
+from db.resolve import Candidate, MatchKind, Resolution
+from templates import SlackMessage, render_message
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A role or skill the words resolved to, and how sure we are."""
+
+    slug: str
+    name: str
+    region: str = UK
+    # Set when the match was fuzzy: the words as typed, so the answer can say what it matched.
+    typed: str = ""
+
+
+async def default_role_name(request: CommandRequest) -> str:
+    """The role a command answers about when it names none: the workspace's default."""
+    return await workspace_default_role(request.services, request.team_id)
+
+
+async def choose_role(
+    request: CommandRequest, *, command: str | None = None
+) -> Chosen | SlackMessage:
+    """The role (and region) the request's text names, or the reply to send instead."""
+    command = command or request.name
+    query = parse_role_query(request.text)
+    market = request.services.market
+    if query.unknown_region:
+        # "Engineer in Test" is a role, not a region: try the words whole before refusing.
+        whole = await market.resolve_role(query.role)
+        if whole.kind in (MatchKind.EXACT, MatchKind.ALIAS):
+            return _chosen(whole, UK)
+        return render_message(
+            "problem.j2",
+            problem="unknown_region",
+            command=command,
+            region=echo(query.unknown_region),
+            role=echo(without_region(query)),
+        )
+    words = query.role or await default_role_name(request)
+    resolution = await market.resolve_role(words)
+    if resolution.match is not None and resolution.kind is not MatchKind.AMBIGUOUS:
+        return _chosen(resolution, query.region)
+    known = await market.list_roles(request.team_id)
+    return did_you_mean(
+        resolution,
+        kind="role",
+        command=command,
+        region=query.region,
+        known=[Candidate(role.slug, role.title) for role in known],
+    )
+
+
+async def choose_skill(
+    request: CommandRequest, *, command: str | None = None
+) -> Chosen | SlackMessage:
+    """The skill the request's text names, or the reply to send instead."""
+    command = command or request.name
+    words = echo(request.text) if request.text else ""
+    if not words:
+        return render_message("problem.j2", problem="skill_missing", command=command)
+    resolution = await request.services.market.resolve_skill(request.text)
+    if resolution.match is not None and resolution.kind is not MatchKind.AMBIGUOUS:
+        return _chosen(resolution, UK)
+    return did_you_mean(resolution, kind="skill", command=command, region=UK, known=[])
+
+
+def _chosen(resolution: Resolution, region: str) -> Chosen:
+    assert resolution.match is not None
+    typed = echo(resolution.query) if resolution.kind is MatchKind.FUZZY else ""
+    return Chosen(resolution.match.slug, resolution.match.name, region, typed)
+
+
+def rerun_command(command: str, slug: str, region: str = UK) -> str:
+    """The command line a button runs again: slugs only, so it never carries free text."""
+    suffix = "" if region == UK else f" in {region}"
+    return f"{command} {slug}{suffix}"
+
+
+def did_you_mean(
+    resolution: Resolution,
+    *,
+    kind: str,
+    command: str,
+    region: str,
+    known: list[Candidate],
+) -> SlackMessage:
+    """ "Did you mean …?" with a button per suggestion; the known names when nothing is close."""
+    suggestions = [
+        {"name": candidate.name, "command": rerun_command(command, candidate.slug, region)}
+        for candidate in resolution.suggestions
+    ]
+    return render_message(
+        "did_you_mean.j2",
+        kind=kind,
+        typed=echo(resolution.query),
+        ambiguous=resolution.kind is MatchKind.AMBIGUOUS,
+        suggestions=suggestions,
+        known=[candidate.name for candidate in known if candidate not in resolution.suggestions],
+        command=command,
+    )
+
+
+async def stats_for(request: CommandRequest, chosen: Chosen) -> RoleStats | None:
+    """The chosen role's newest figures for the asking workspace.
+
+    A region without snapshots of its own (London) is answered from the UK snapshot, which
+    carries London's pay figures.
+    """
+    market = request.services.market
+    stats = await market.role_stats(chosen.slug, request.team_id, region=chosen.region)
+    if stats is None and chosen.region != UK:
+        stats = await market.role_stats(chosen.slug, request.team_id, region=UK)
+    return stats
+
+
+def no_data(chosen: Chosen, command: str) -> SlackMessage:
+    region = "" if chosen.region == UK else chosen.region
+    return render_message(
+        "problem.j2", problem="no_data", command=command, role=chosen.name, region=region
+    )
+
+
+def places_for(region: str) -> list[str]:
+    """The regions a card shows, the one asked for first."""
+    return [region, *(place for place in (UK, LONDON) if place != region)]

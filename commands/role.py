@@ -1,0 +1,50 @@
+"""`/skillgap role [ROLE] [in REGION]`: the role card (pay, tenure, skills, gaps, emerging)."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.lookup import choose_role, no_data, places_for, rerun_command, stats_for
+from commands.router import CommandRequest, Subcommand, router_for
+from templates import SlackMessage, render_message
+
+TOP_SKILLS = 8
+TOP_GAPS = 5
+
+
+async def answer_role(request: CommandRequest) -> SlackMessage:
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    stats = await stats_for(request, chosen)
+    if stats is None:
+        return no_data(chosen, request.name)
+    # Essential skills are what most employers require; demand % ranks them when known.
+    top_skills = stats.essential_skills() or stats.most_demanded(TOP_SKILLS)
+    return render_message(
+        "role_card.j2",
+        stats=stats,
+        places=places_for(chosen.region),
+        tenure=stats.role.typical_tenure_months,
+        top_skills=top_skills[:TOP_SKILLS],
+        gaps=stats.top_gaps(TOP_GAPS),
+        emerging=stats.emerging_skills(),
+        typed=chosen.typed,
+        shared=request.shared,
+        share_command=rerun_command("role", chosen.slug, chosen.region),
+        check_role=chosen.slug,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    router_for(app).add(
+        Subcommand(
+            "role",
+            answer_role,
+            usage="role [ROLE] [in REGION]",
+            summary="the role card: salary, day rate, tenure, skills wanted, gaps, emerging skills",
+            examples=("role ai engineer", "role ai eng in London"),
+            aliases=("card",),
+            shareable=True,
+        )
+    )

@@ -1,0 +1,263 @@
+"""The one /skillgap slash command: splits off the subcommand and routes it to its feature.
+
+Feature modules add their subcommands from their own `register(app)`:
+
+    from commands.router import Subcommand, router_for
+
+    def register(app: AsyncApp) -> None:
+        router_for(app).add(Subcommand("check", answer_check, usage="check SKILLS [for ROLE]",
+                                       summary="Compare your skills with a role", group="You"))
+
+A handler takes a `CommandRequest` and returns the `SlackMessage` to show the person
+(ephemeral), or None when it answered some other way (opened a modal, sent a DM). The router
+acks within Slack's 3 s: a quick answer travels in the ack body itself; one that takes longer
+than `answer_within` seconds is acked with a short note and then sent through the
+response_url. Set `ack_first=True` for handlers that need the trigger_id straight away (modals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services, services_from
+from commands.parser import clean_text, split_subcommand
+from templates import SlackMessage, render_message
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "/skillgap"
+# Slack allows 3 s for the ack; an answer ready well within that goes in the ack body.
+ANSWER_IN_ACK_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """Who asked what, where: everything a subcommand handler needs."""
+
+    name: str  # the subcommand as routed, e.g. "role"
+    text: str  # what follows the subcommand word, cleaned of control characters
+    team_id: str
+    user_id: str
+    channel_id: str
+    services: Services
+    client: AsyncWebClient
+    trigger_id: str = ""
+    response_url: str = ""
+    # True when the answer will be posted publicly (the Share button): no personal data, and
+    # no buttons that only make sense to the person who asked.
+    shared: bool = False
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def command_text(self) -> str:
+        """The subcommand and its arguments as one line, e.g. "role ai-engineer in London"."""
+        return f"{self.name} {self.text}".strip()
+
+
+Handler = Callable[[CommandRequest], Awaitable[SlackMessage | None]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `/skillgap NAME …` feature and how help describes it."""
+
+    name: str
+    handler: Handler | None  # None: announced in help, not built yet
+    usage: str = ""  # e.g. "role [ROLE] [in REGION]"
+    summary: str = ""
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    group: str = "Market"  # the help section it is listed under
+    # Its answer is market data only, so the "Share in channel" button may re-run it publicly.
+    shareable: bool = False
+    # Ack (empty) before running the handler: for handlers that open a modal with trigger_id.
+    ack_first: bool = False
+    show_in_help: bool = True
+
+    @property
+    def available(self) -> bool:
+        return self.handler is not None
+
+
+class CommandRouter:
+    """The subcommands one app knows, and how a request reaches one of them."""
+
+    def __init__(self) -> None:
+        self._subcommands: dict[str, Subcommand] = {}
+        self._aliases: dict[str, str] = {}
+        self.answer_within = ANSWER_IN_ACK_SECONDS
+        # Answers still being sent after their ack; kept so they are not garbage-collected.
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add(self, subcommand: Subcommand) -> None:
+        """Add a subcommand; a later, working one replaces an announced placeholder."""
+        existing = self._subcommands.get(subcommand.name)
+        if existing is not None and existing.available and not subcommand.available:
+            return
+        self._subcommands[subcommand.name] = subcommand
+        for alias in subcommand.aliases:
+            self._aliases[alias] = subcommand.name
+
+    def find(self, name: str) -> Subcommand | None:
+        name = name.lower()
+        return self._subcommands.get(self._aliases.get(name, name))
+
+    def subcommands(self) -> list[Subcommand]:
+        return list(self._subcommands.values())
+
+    @property
+    def default(self) -> Subcommand | None:
+        """What a bare `/skillgap` or an unknown word runs: help."""
+        return self._subcommands.get("help")
+
+    async def answer(self, request: CommandRequest) -> SlackMessage | None:
+        """Run the request's subcommand and return its answer; never raises."""
+        subcommand = self.find(request.name)
+        try:
+            if subcommand is None or subcommand.handler is None:
+                return await self._fallback(request)
+            if request.shared and not subcommand.shareable:
+                return render_message("problem.j2", problem="not_shareable", command=request.name)
+            return await subcommand.handler(request)
+        except Exception:
+            logger.exception("/skillgap %s failed", request.name)
+            return render_message("problem.j2", problem="internal", command=request.name)
+
+    async def _fallback(self, request: CommandRequest) -> SlackMessage | None:
+        """Unknown or not-yet-built subcommands get help about the word they typed."""
+        help_command = self.default
+        if help_command is None or help_command.handler is None:
+            return render_message("problem.j2", problem="unknown_command", command=request.name)
+        return await help_command.handler(replace(request, name="help", text=request.name))
+
+    async def dispatch(self, request: CommandRequest, ack: AsyncAck, respond: AsyncRespond) -> None:
+        """Ack within Slack's limit, with the answer in the ack body when it is ready in time."""
+        subcommand = self.find(request.name)
+        if subcommand is not None and subcommand.ack_first:
+            await ack()
+            message = await self.answer(request)
+            if message is not None:
+                await _send(respond, message)
+            return
+        work = asyncio.ensure_future(self.answer(request))
+        done, _ = await asyncio.wait({work}, timeout=self.answer_within)
+        if work in done:
+            message = work.result()
+            if message is None:
+                await ack()
+            else:
+                await ack(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            return
+        await ack(**render_message("working.j2").as_kwargs(), response_type="ephemeral")
+        # Slow store: finish in the background so this listener (and Bolt) is not held up.
+        follow_up = asyncio.ensure_future(_deliver_later(work, respond))
+        self._pending.add(follow_up)
+        follow_up.add_done_callback(self._pending.discard)
+
+
+async def _deliver_later(work: asyncio.Future[SlackMessage | None], respond: AsyncRespond) -> None:
+    try:
+        message = await work
+        if message is not None:
+            await _send(respond, message, replace_original=True)
+    except Exception:
+        logger.exception("could not deliver a late /skillgap answer")
+
+
+async def _send(
+    respond: AsyncRespond, message: SlackMessage, *, replace_original: bool | None = None
+) -> None:
+    await respond(
+        text=message.text,
+        blocks=message.blocks,
+        response_type="ephemeral",
+        replace_original=replace_original,
+    )
+
+
+_routers: WeakKeyDictionary[AsyncApp, CommandRouter] = WeakKeyDictionary()
+
+
+def router_for(app: AsyncApp) -> CommandRouter:
+    """The app's router, made on first use so modules can register in any order."""
+    router = _routers.get(app)
+    if router is None:
+        router = _routers[app] = CommandRouter()
+    return router
+
+
+def request_from_command(
+    body: dict[str, Any], context: Any, client: AsyncWebClient
+) -> CommandRequest:
+    """A CommandRequest from a slash-command payload."""
+    name, rest = split_subcommand(str(body.get("text") or ""))
+    return CommandRequest(
+        name=name,
+        text=rest,
+        team_id=team_id_of(body, context),
+        user_id=str(body.get("user_id") or ""),
+        channel_id=str(body.get("channel_id") or ""),
+        services=services_from(context),
+        client=client,
+        trigger_id=str(body.get("trigger_id") or ""),
+        response_url=str(body.get("response_url") or ""),
+        body=body,
+    )
+
+
+def request_from_action(
+    body: dict[str, Any], context: Any, client: AsyncWebClient, command_text: str
+) -> CommandRequest:
+    """A CommandRequest re-running `command_text` for whoever pressed a button."""
+    name, rest = split_subcommand(clean_text(command_text))
+    channel = body.get("channel") or {}
+    user = body.get("user") or {}
+    return CommandRequest(
+        name=name,
+        text=rest,
+        team_id=team_id_of(body, context),
+        user_id=str(user.get("id") or ""),
+        channel_id=str(channel.get("id") or ""),
+        services=services_from(context),
+        client=client,
+        trigger_id=str(body.get("trigger_id") or ""),
+        response_url=str(body.get("response_url") or ""),
+        body=body,
+    )
+
+
+def team_id_of(body: dict[str, Any], context: Any) -> str:
+    """The asking workspace: Bolt's context first, then the payload's own fields."""
+    team = context.get("team_id") if hasattr(context, "get") else None
+    if not team:
+        team_field = body.get("team")
+        team = (
+            team_field.get("id")
+            if isinstance(team_field, dict)
+            else body.get("team_id") or (body.get("user") or {}).get("team_id")
+        )
+    return str(team or "")
+
+
+def register(app: AsyncApp) -> None:
+    """Route every `/skillgap …` to the subcommand registered for it."""
+    router = router_for(app)
+
+    async def on_skillgap(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await router.dispatch(request_from_command(body, context, client), ack, respond)
+
+    app.command(COMMAND)(on_skillgap)
