@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 
+from bot import store_cli
 from bot.settings import load_settings
 from db.engine import create_engine, prepare, upgrade
 
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Store administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+store_cli.register(app)
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,154 @@
+"""Operator commands on the market store: `skillgap import`, `roles` and `snapshots`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from bot.settings import load_settings
+from db.engine import create_engine, prepare, session_factory
+from db.importers.document import InvalidImport
+from db.importers.files import load_files, store_loaded
+from db.importers.store import StoreResult
+from db.models import MarketSnapshot, Role, RoleAlias, SkillFigure
+
+T = TypeVar("T")
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200  # piped or captured output: no truncated cells
+    return console
+
+
+def _with_store(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run `work` against the configured store, migrated and seeded first."""
+
+    async def run() -> T:
+        engine = create_engine(load_settings().database_url)
+        try:
+            await prepare(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def import_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="Market reports (text) or snapshot files (.yaml).")
+    ],
+) -> None:
+    """Import market reports and YAML snapshots: all of them, or (on any problem) none."""
+    err = Console(stderr=True)
+    try:
+        documents = load_files(files)
+    except InvalidImport as refused:
+        _print_refusal(err, refused)
+        raise typer.Exit(1) from None
+    try:
+        results: list[StoreResult] = _with_store(lambda engine: store_loaded(engine, documents))
+    except InvalidImport as refused:
+        _print_refusal(err, refused)
+        raise typer.Exit(1) from None
+    for path, document, result in zip(files, documents, results, strict=True):
+        typer.echo(
+            f"{path}: {result.outcome.value} — {result.role_title}, {document.region}, "
+            f"{result.period_label} (snapshot {result.snapshot_id})"
+        )
+        for warning in document.warnings:
+            typer.echo(f"  warning: {warning}")
+
+
+def _print_refusal(console: Console, refused: InvalidImport) -> None:
+    for problem in refused.problems:
+        console.print(f"error: {problem}", markup=False, highlight=False)
+    console.print("Nothing was imported; the store is unchanged.", markup=False)
+
+
+def roles_command() -> None:
+    """List the roles in the store with their aliases and snapshot counts."""
+
+    async def read(engine: AsyncEngine) -> list[tuple[Role, list[str], int]]:
+        async with session_factory(engine)() as session:
+            roles = (await session.exec(select(Role).order_by(col(Role.title)))).all()
+            rows = []
+            for role in roles:
+                aliases = (
+                    await session.exec(
+                        select(RoleAlias.alias)
+                        .where(RoleAlias.role_id == role.id)
+                        .order_by(col(RoleAlias.alias))
+                    )
+                ).all()
+                snapshots = (
+                    await session.exec(
+                        select(func.count())
+                        .select_from(MarketSnapshot)
+                        .where(MarketSnapshot.role_id == role.id)
+                    )
+                ).one()
+                others = [alias for alias in aliases if alias != role.title]
+                rows.append((role, others, int(snapshots)))
+            return rows
+
+    table = Table("Role", "Slug", "Aliases", "Tenure", "Snapshots", title="Roles")
+    for role, aliases, snapshots in _with_store(read):
+        tenure = "" if role.typical_tenure_months is None else f"{role.typical_tenure_months} mo"
+        table.add_row(role.title, role.slug, ", ".join(aliases), tenure, str(snapshots))
+    _console().print(table)
+
+
+def snapshots_command() -> None:
+    """List the stored market snapshots, newest first."""
+
+    async def read(engine: AsyncEngine) -> list[tuple[MarketSnapshot, str, int]]:
+        async with session_factory(engine)() as session:
+            skill_counts = (
+                select(SkillFigure.snapshot_id, func.count().label("skills"))
+                .group_by(col(SkillFigure.snapshot_id))
+                .subquery()
+            )
+            statement = (
+                select(MarketSnapshot, Role.title, skill_counts.c.skills)
+                .join(Role, col(Role.id) == col(MarketSnapshot.role_id))
+                .outerjoin(skill_counts, skill_counts.c.snapshot_id == col(MarketSnapshot.id))
+                .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id))
+            )
+            rows = (await session.exec(statement)).all()
+            return [(snapshot, title, int(skills or 0)) for snapshot, title, skills in rows]
+
+    table = Table(
+        "Id", "Role", "Region", "Period", "Source", "Kind", "Team", "Skills", "Checksum",
+        title="Market snapshots",
+    )  # fmt: skip
+    for snapshot, title, skills in _with_store(read):
+        table.add_row(
+            str(snapshot.id),
+            title,
+            snapshot.region,
+            snapshot.period_label,
+            snapshot.source,
+            str(snapshot.source_kind),
+            snapshot.team_id or "public",
+            str(skills),
+            snapshot.checksum[:12],
+        )
+    _console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("roles")(roles_command)
+    app.command("snapshots")(snapshots_command)
