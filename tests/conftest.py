@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, prepare
 from tests.postgres import PostgresServer, start_postgres
+from tests.slack_helpers import SlackAppHarness, running_app
 
 BACKENDS = ["sqlite", "postgresql"]
 _database_numbers = itertools.count(1)
@@ -128,3 +129,10 @@ async def sqlite_engine(store_templates: StoreTemplates) -> AsyncIterator[AsyncE
     engine = create_engine(await store_templates.fresh_url("sqlite", True, None))
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def slack_app(sqlite_engine: AsyncEngine) -> AsyncIterator[SlackAppHarness]:
+    """The real Slack app with every registered feature, on seeded SQLite, against a Slack stub."""
+    async with running_app(sqlite_engine) as harness:
+        yield harness

@@ -1,0 +1,276 @@
+"""The app factory: one AsyncApp with its Web API client, auth mode, middleware, error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.metrics import SlackMetrics
+from bot.registry import FEATURE_MODULES, register_features
+from bot.runner import PromptAckRunner
+from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings
+from db.market import MarketReader
+from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
+
+logger = logging.getLogger(__name__)
+
+# What the app asks for when a workspace installs it (kept in step with manifest.yml).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "files:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+)
+
+FRIENDLY_ERROR = (
+    "Sorry, SkillGap hit a problem while answering that. It has been logged; "
+    "please try again in a moment, or try `/skillgap help`."
+)
+
+# Slack retries an event for up to a few minutes; a day of memory is ample.
+PROCESSED_EVENT_MEMORY = timedelta(days=1)
+_PRUNE_EVERY = 200
+
+
+def build_app(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    market: MarketReader | None = None,
+    metrics: SlackMetrics | None = None,
+    features: tuple[str, ...] = FEATURE_MODULES,
+    process_before_response: bool = False,
+) -> AsyncApp:
+    """The SkillGap Slack app. Call it inside a running event loop (it opens an HTTP session)."""
+    client = AsyncWebClient(
+        token=settings.slack_bot_token if not settings.has_oauth_credentials else None,
+        base_url=settings.slack_api_url,
+        # One session for every Web API call; Bolt hands it to each per-request client.
+        session=aiohttp.ClientSession(),
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+    oauth_flow = _oauth_flow(settings, engine, client) if settings.has_oauth_credentials else None
+    app = AsyncApp(
+        name="skillgap",
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        oauth_flow=oauth_flow,
+        process_before_response=process_before_response,
+    )
+    app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
+
+    services = Services(settings, engine, market or MarketReader(engine))
+    app.use(_provide_services(services, client))
+    app.use(_skip_repeated_events(engine))
+    app.error(_error_handler(metrics))
+    register_features(app, features)
+    return app
+
+
+async def close_app(app: AsyncApp) -> None:
+    """Release what build_app opened (the shared HTTP session)."""
+    session = app.client.session
+    if session is not None and not session.closed:
+        await session.close()
+
+
+def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient) -> AsyncOAuthFlow:
+    client_id = settings.slack_client_id or ""
+    oauth_settings = AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+        # Tables come from the Alembic migration, on the store's own database.
+        installation_store=AsyncSQLAlchemyInstallationStore(
+            client_id,
+            engine,
+            bots_table_name=BOTS_TABLE,
+            installations_table_name=INSTALLATIONS_TABLE,
+        ),
+        state_store=AsyncSQLAlchemyOAuthStateStore(
+            expiration_seconds=600, engine=engine, table_name=OAUTH_STATES_TABLE
+        ),
+    )
+    return AsyncOAuthFlow(client=client, settings=oauth_settings)
+
+
+class SharedSessionRespond(AsyncRespond):
+    """`respond()` over the app's HTTP session (Bolt's opens a new session per call)."""
+
+    def __init__(self, *, response_url: str | None, session: aiohttp.ClientSession) -> None:
+        super().__init__(response_url=response_url)
+        self.session = session
+
+    async def __call__(  # type: ignore[override]
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: list[Any] | None = None,
+        attachments: list[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if self.response_url is None:
+            raise ValueError("respond is unavailable: this request has no response_url")
+        client = AsyncWebhookClient(url=self.response_url, session=self.session)
+        if isinstance(text, dict):
+            return await client.send_dict(text)
+        message: dict[str, Any] = {"text": text}
+        optional = {
+            "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks or []] or None,
+            "attachments": [a if isinstance(a, dict) else a.to_dict() for a in attachments or []]
+            or None,
+            "response_type": response_type,
+            "replace_original": replace_original,
+            "delete_original": delete_original,
+            "unfurl_links": unfurl_links,
+            "unfurl_media": unfurl_media,
+            "thread_ts": thread_ts,
+            "metadata": metadata,
+        }
+        message.update({key: value for key, value in optional.items() if value is not None})
+        return await client.send_dict(message)
+
+
+def _provide_services(services: Services, client: AsyncWebClient) -> Any:
+    async def provide_services(context: Any, next: Any) -> None:
+        context[SERVICES_KEY] = services
+        if context.response_url is not None and client.session is not None:
+            context["respond"] = SharedSessionRespond(
+                response_url=context.response_url, session=client.session
+            )
+        await next()
+
+    return provide_services
+
+
+def _skip_repeated_events(engine: AsyncEngine) -> Any:
+    inserted = 0
+
+    async def skip_repeated_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        nonlocal inserted
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not isinstance(event_id, str) or not event_id:
+            await next()
+            return None
+        first_time = await record_event(engine, event_id, str(body.get("team_id") or ""))
+        inserted += 1
+        if inserted % _PRUNE_EVERY == 0:
+            await prune_processed_events(engine)
+        if not first_time:
+            logger.info("event %s already processed; acknowledging Slack's retry", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    return skip_repeated_events
+
+
+async def record_event(engine: AsyncEngine, event_id: str, team_id: str) -> bool:
+    """Note an event as processed; False when it already was (any web process saw it)."""
+    values = {
+        "event_id": event_id[:64],
+        "team_id": team_id[:32],
+        "received_at": datetime.now(UTC),
+    }
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    dialect = engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["event_id"])
+    async with engine.begin() as connection:
+        result = await connection.execute(statement)
+    return bool(result.rowcount)
+
+
+async def prune_processed_events(engine: AsyncEngine) -> None:
+    cutoff = datetime.now(UTC) - PROCESSED_EVENT_MEMORY
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    async with engine.begin() as connection:
+        await connection.execute(delete(table).where(table.c.received_at < cutoff))
+
+
+def _error_handler(metrics: SlackMetrics | None) -> Any:
+    async def handle_error(
+        error: Exception,
+        body: dict[str, Any],
+        ack: AsyncAck,
+        respond: Any,
+        request: AsyncBoltRequest,
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        # The trace goes to the log only; the person sees a short, friendly message.
+        logger.error("Slack request failed: %s", error, exc_info=error)
+        if metrics is not None:
+            metrics.error(body)
+        return await friendly_failure(body, ack, respond, response)
+
+    return handle_error
+
+
+async def friendly_failure(
+    body: dict[str, Any], ack: AsyncAck | None, respond: Any, response: BoltResponse | None
+) -> BoltResponse | None:
+    """What Slack gets after an unhandled error: the ack if one was given, else an apology."""
+    already_acked = ack is not None and ack.response is not None
+    if response is None or already_acked:
+        # The answer is already on its way (or gone): tell the person through response_url.
+        if respond is not None and getattr(respond, "response_url", None):
+            try:
+                await respond(
+                    text=FRIENDLY_ERROR, response_type="ephemeral", replace_original=False
+                )
+            except Exception:
+                logger.exception("could not tell the user about a failure")
+        if response is not None and ack is not None and ack.response is not None:
+            # An exception just after ack() must not turn the given answer into a 500.
+            return ack.response
+        return None
+    if "command" in body:
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": FRIENDLY_ERROR}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    if body.get("type") in ("block_actions", "shortcut", "message_action") and respond is not None:
+        try:
+            await respond(text=FRIENDLY_ERROR, response_type="ephemeral", replace_original=False)
+        except Exception:
+            logger.exception("could not tell the user about a failure")
+    # Events and interactions: acknowledge, so Slack does not retry a request that fails.
+    return BoltResponse(status=200, body="")

@@ -1,0 +1,117 @@
+"""A listener runner that answers Slack the moment a listener acks, without Bolt's 10 ms polling.
+
+Bolt's own asyncio runner, when listeners run after the response (the safe mode: slow work
+cannot hold up the 3-second ack), waits for `ack()` by sleeping 10 ms at a time, which puts a
+10 ms floor under every answer. This runner keeps that mode's behaviour (the listener carries on
+in the background after acking) but wakes up on the ack itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.listener.async_listener import AsyncListener
+from slack_bolt.listener.asyncio_runner import AsyncioListenerRunner
+from slack_bolt.logger.messages import warning_did_not_call_ack
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+
+class SignallingAck(AsyncAck):
+    """Bolt's ack, which also sets an event when called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.called = asyncio.Event()
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await super().__call__(*args, **kwargs)
+        self.called.set()
+        return response
+
+
+class PromptAckRunner(AsyncioListenerRunner):
+    """Runs listeners in the background and returns their ack as soon as it is given."""
+
+    def __init__(self, base: AsyncioListenerRunner) -> None:
+        super().__init__(
+            logger=base.logger,
+            process_before_response=base.process_before_response,
+            listener_error_handler=base.listener_error_handler,
+            listener_start_handler=base.listener_start_handler,
+            listener_completion_handler=base.listener_completion_handler,
+            lazy_listener_runner=base.lazy_listener_runner,
+        )
+        # Strong references: a task only weakly referenced by the loop can vanish mid-run.
+        self.background: set[asyncio.Future[None]] = set()
+
+    async def run(
+        self,
+        request: AsyncBoltRequest,
+        response: BoltResponse,
+        listener_name: str,
+        listener: AsyncListener,
+        starting_time: float | None = None,
+    ) -> BoltResponse | None:
+        if self.process_before_response or request.lazy_only:
+            return await super().run(request, response, listener_name, listener, starting_time)
+        starting_time = starting_time if starting_time is not None else time.time()
+
+        ack = SignallingAck()
+        request.context["ack"] = ack
+        if listener.auto_acknowledgement:
+            await ack()
+
+        task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        for lazy_function in listener.lazy_functions:
+            self._start_lazy_function(lazy_function, request)
+
+        if not ack.called.is_set() and not task.done():
+            acked = asyncio.ensure_future(ack.called.wait())
+            remaining = max(0.0, listener.ack_timeout - (time.time() - starting_time))
+            try:
+                await asyncio.wait(
+                    {acked, task}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                acked.cancel()
+
+        if response is None and ack.response is None:
+            self.logger.warning(warning_did_not_call_ack(listener_name))
+            return None
+        if response is None:
+            self._debug_log_completion(starting_time, ack.response)
+            return ack.response
+        return response
+
+    async def _run_listener(
+        self,
+        ack: AsyncAck,
+        request: AsyncBoltRequest,
+        response: BoltResponse | None,
+        listener: AsyncListener,
+    ) -> None:
+        # The same steps, in the same order, as Bolt's runner in this mode.
+        try:
+            await self.listener_start_handler.handle(request=request, response=response)
+            await listener.run_ack_function(request=request, response=response)  # type: ignore[arg-type]
+        except Exception as error:
+            if response is None:
+                response = BoltResponse(status=500)
+            response.status = 500
+            if ack.response is not None:
+                response = None  # already answered: the error handler must not replace it
+            await self.listener_error_handler.handle(
+                error=error, request=request, response=response
+            )
+            if ack.response is None:
+                ack.response = response
+            if isinstance(ack, SignallingAck):
+                ack.called.set()
+        finally:
+            await self.listener_completion_handler.handle(request=request, response=response)
