@@ -9,7 +9,23 @@ from slack_bolt.async_app import AsyncApp
 
 # Each entry is a module exposing `register(app: AsyncApp) -> None`. Order matters only
 # where two listeners could match the same request: the first registered wins.
-FEATURE_MODULES: tuple[str, ...] = ()
+FEATURE_MODULES: tuple[str, ...] = (
+    # /skillgap: the dispatcher, then one module per subcommand (they add to its router).
+    "commands.router",
+    "commands.help",
+    "commands.role",
+    "commands.gaps",
+    "commands.skill",
+    "commands.salary",
+    "commands.emerging",
+    "commands.path",
+    "commands.roles",
+    "commands.share",
+    "commands.home",
+    # Other features' modules go above this line. Stand-ins for buttons of features not
+    # built yet come last, so a real listener listed above always wins.
+    "commands.coming_soon",
+)
 
 # Registered after every feature: acknowledges what no feature handles, so Slack never
 # sees a 404 (and never retries an unhandled event).

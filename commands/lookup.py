@@ -134,3 +134,12 @@ def no_data(chosen: Chosen, command: str) -> SlackMessage:
 def places_for(region: str) -> list[str]:
     """The regions a card shows, the one asked for first."""
     return [region, *(place for place in (UK, LONDON) if place != region)]
+
+
+def region_note(chosen: Chosen, stats: RoleStats) -> str:
+    """Says so when skills figures come from a wider region than the one asked for."""
+    if chosen.region == stats.snapshot.region:
+        return ""
+    return (
+        f"Skills figures are for the whole {stats.snapshot.region}; none are {chosen.region}-only."
+    )

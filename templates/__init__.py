@@ -98,6 +98,14 @@ def fit_escaped(value: Any, limit: int = 75) -> str:
     return "".join(kept).rstrip() + "…"
 
 
+def percent_bar(value: float | None, width: int = 10) -> str:
+    """A percentage as a bar of `width` cells: 75 -> ████████░░ (blank cells when unknown)."""
+    if value is None:
+        return "·" * width
+    filled = max(0, min(width, int(float(value) * width / 100 + 0.5)))
+    return "█" * filled + "░" * (width - filled)
+
+
 def format_change_percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f}%"
 
@@ -124,6 +132,7 @@ def _make_environment() -> jinja2.Environment:
         change_percent=format_change_percent,
         day=format_date,
         fit=fit_escaped,
+        bar=percent_bar,
     )
     return environment
 

@@ -1,0 +1,71 @@
+"""`/skillgap emerging [ROLE]`: skills rising in job ads, and what changed since last time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.lookup import choose_role, no_data, region_note, rerun_command, stats_for
+from commands.router import CommandRequest, Subcommand, router_for
+from db.market import SkillChange, SkillMovement, SkillStat
+from templates import SlackMessage, render_message
+
+
+@dataclass(frozen=True)
+class EmergingRow:
+    stat: SkillStat
+    change: SkillChange | None
+    # No earlier mention at all: "new", never an infinite growth rate.
+    is_new: bool
+    newly_emerging: bool
+
+
+async def answer_emerging(request: CommandRequest) -> SlackMessage:
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    stats = await stats_for(request, chosen)
+    if stats is None:
+        return no_data(chosen, request.name)
+    comparison = await request.services.market.compare(
+        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
+    )
+    changes = {c.slug: c for c in comparison.skill_changes} if comparison else {}
+    rows = []
+    for stat in stats.emerging_skills():
+        change = changes.get(stat.slug)
+        rows.append(
+            EmergingRow(
+                stat,
+                change,
+                is_new=change is not None and change.movement is SkillMovement.ADDED,
+                newly_emerging=change is not None and change.newly_emerging,
+            )
+        )
+    return render_message(
+        "emerging.j2",
+        stats=stats,
+        rows=rows,
+        older=comparison.older if comparison else None,
+        title=f"Emerging skills · {stats.role.title}",
+        typed=chosen.typed,
+        region_note=region_note(chosen, stats),
+        shared=request.shared,
+        share_command=rerun_command("emerging", chosen.slug, chosen.region),
+        check_role=chosen.slug,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    router_for(app).add(
+        Subcommand(
+            "emerging",
+            answer_emerging,
+            usage="emerging [ROLE]",
+            summary="skills turning up more and more in job ads",
+            examples=("emerging", "emerging ai engineer"),
+            aliases=("trends", "rising"),
+            shareable=True,
+        )
+    )

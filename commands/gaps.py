@@ -1,0 +1,43 @@
+"""`/skillgap gaps [ROLE]`: skills ranked by gap, employer demand beside candidate supply."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.lookup import choose_role, no_data, region_note, rerun_command, stats_for
+from commands.router import CommandRequest, Subcommand, router_for
+from templates import SlackMessage, render_message
+
+
+async def answer_gaps(request: CommandRequest) -> SlackMessage:
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    stats = await stats_for(request, chosen)
+    if stats is None:
+        return no_data(chosen, request.name)
+    return render_message(
+        "gaps.j2",
+        stats=stats,
+        gaps=stats.skills_by_gap(),
+        title=f"Skills gaps · {stats.role.title}",
+        typed=chosen.typed,
+        region_note=region_note(chosen, stats),
+        shared=request.shared,
+        share_command=rerun_command("gaps", chosen.slug, chosen.region),
+        check_role=chosen.slug,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    router_for(app).add(
+        Subcommand(
+            "gaps",
+            answer_gaps,
+            usage="gaps [ROLE]",
+            summary="skills ranked by gap: what employers want beside what candidates list",
+            examples=("gaps", "gaps ml engineer"),
+            aliases=("gap",),
+            shareable=True,
+        )
+    )

@@ -1,0 +1,58 @@
+"""`/skillgap path [ROLE]`: the progression ladder, tenure, lateral moves and entry routes."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.lookup import choose_role, no_data, rerun_command
+from commands.router import CommandRequest, Subcommand, router_for
+from db.market import RolePath
+from templates import SlackMessage, render_message
+
+
+def current_step(path: RolePath) -> str | None:
+    """The ladder rung that is the role itself ("AI Engineer"), to highlight it."""
+    for step in path.ladder:
+        if path.role_title.lower() in (part.strip().lower() for part in step.split("/")):
+            return step
+    return None
+
+
+async def answer_path(request: CommandRequest) -> SlackMessage:
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    market = request.services.market
+    path = await market.role_path(chosen.slug)
+    if path is None:
+        return no_data(chosen, request.name)
+    roles = await market.list_roles(request.team_id)
+    known_roles = {role.title for role in roles}
+    snapshot = next((role.latest for role in roles if role.slug == chosen.slug), None)
+    return render_message(
+        "path.j2",
+        path=path,
+        current_step=current_step(path),
+        known_roles=known_roles,
+        snapshot=snapshot,
+        title=f"Career path · {path.role_title}",
+        typed=chosen.typed,
+        region_note="",
+        shared=request.shared,
+        share_command=rerun_command("path", chosen.slug),
+        check_role=chosen.slug,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    router_for(app).add(
+        Subcommand(
+            "path",
+            answer_path,
+            usage="path [ROLE]",
+            summary="career ladder, typical tenure, lateral moves and ways in",
+            examples=("path", "path ai engineer"),
+            aliases=("career", "ladder", "progression"),
+            shareable=True,
+        )
+    )

@@ -1,0 +1,89 @@
+"""`/skillgap salary [ROLE]`: salaries and day rates, and their change since the last snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+
+from commands.lookup import choose_role, no_data, places_for, rerun_command, stats_for
+from commands.router import CommandRequest, Subcommand, router_for
+from db.market import PayChange
+from db.models import PayKind
+from templates import SlackMessage, render_message
+
+PAY_LABELS = {
+    PayKind.ANNUAL: "Permanent salary",
+    PayKind.DAILY: "Contract day rate",
+    PayKind.HOURLY: "Hourly rate",
+}
+PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
+
+
+@dataclass(frozen=True)
+class PayKindEntry:
+    label: str
+    kind: PayKind
+
+
+@dataclass(frozen=True)
+class PayChangeRow:
+    label: str
+    unit: str
+    change: PayChange
+
+
+async def answer_salary(request: CommandRequest) -> SlackMessage:
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    stats = await stats_for(request, chosen)
+    if stats is None:
+        return no_data(chosen, request.name)
+    comparison = await request.services.market.compare(
+        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
+    )
+    present = {pay.kind for pay in stats.pay}
+    # Salaries and day rates are always shown (as "not enough data" if missing); hourly
+    # rates only where a source gives them.
+    kinds = [
+        PayKindEntry(PAY_LABELS[kind], kind)
+        for kind in PayKind
+        if kind in present or kind is not PayKind.HOURLY
+    ]
+    changes = (
+        [
+            PayChangeRow(f"{PAY_LABELS[c.kind]} · {c.region}", PAY_UNITS[c.kind], c)
+            for c in comparison.pay_changes
+        ]
+        if comparison
+        else []
+    )
+    return render_message(
+        "salary.j2",
+        stats=stats,
+        places=places_for(chosen.region),
+        kinds=kinds,
+        changes=changes,
+        older=comparison.older if comparison else None,
+        title=f"Pay · {stats.role.title}",
+        typed=chosen.typed,
+        region_note="",
+        shared=request.shared,
+        share_command=rerun_command("salary", chosen.slug, chosen.region),
+        check_role=chosen.slug,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    router_for(app).add(
+        Subcommand(
+            "salary",
+            answer_salary,
+            usage="salary [ROLE] [in REGION]",
+            summary="salaries and contractor day rates, and how they changed since last time",
+            examples=("salary", "salary ai engineer in London"),
+            aliases=("salaries", "pay", "rates", "dayrate"),
+            shareable=True,
+        )
+    )

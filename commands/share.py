@@ -1,0 +1,82 @@
+"""Buttons that re-run a command: "Share in channel" (posts the card publicly) and suggestions.
+
+A button's value is a command line built from slugs (`role ai-engineer in London`), never
+from anyone's own words, so re-running it cannot carry personal data into a channel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from commands.router import request_from_action, router_for
+from templates import render_message
+
+SHARE_ACTION = "share_in_channel"
+# Several suggestion buttons sit in one actions block, so their ids carry a number.
+RUN_ACTION = re.compile(r"^run_command(:\d+)?$")
+
+
+def _value_of(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def register(app: AsyncApp) -> None:
+    router = router_for(app)
+
+    async def share_in_channel(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request = request_from_action(body, context, client, _value_of(body))
+        subcommand = router.find(request.name)
+        if subcommand is None or not subcommand.shareable:
+            # Only market cards travel to a channel; anything else stays with the person.
+            await respond(
+                **render_message(
+                    "problem.j2", problem="not_shareable", command=request.name
+                ).as_kwargs(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        request = replace(request, shared=True)
+        message = await router.answer(request)
+        if message is None:
+            return
+        await respond(
+            text=message.text,
+            blocks=message.blocks,
+            response_type="in_channel",
+            replace_original=False,
+        )
+
+    async def run_command(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request = request_from_action(body, context, client, _value_of(body))
+        message = await router.answer(request)
+        if message is not None:
+            await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=True,
+            )
+
+    app.action(SHARE_ACTION)(share_in_channel)
+    app.action(RUN_ACTION)(run_command)
