@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(
         default=12.0, validation_alias=AliasChoices("SKILLGAP_DIGEST_GRACE_HOURS")
     )
+    # Digest delivery: a worker's lease on a delivery, chat.postMessage calls per second per
+    # workspace (Slack allows short bursts; one per second per channel is fixed), and retries.
+    digest_lease_seconds: float = Field(
+        default=300.0, validation_alias=AliasChoices("SKILLGAP_DIGEST_LEASE_SECONDS")
+    )
+    digest_workspace_rate: float = Field(
+        default=5.0, gt=0, validation_alias=AliasChoices("SKILLGAP_DIGEST_WORKSPACE_RATE")
+    )
+    digest_max_attempts: int = Field(
+        default=6, ge=1, validation_alias=AliasChoices("SKILLGAP_DIGEST_MAX_ATTEMPTS")
+    )
+    digest_backoff_seconds: float = Field(
+        default=30.0, ge=0, validation_alias=AliasChoices("SKILLGAP_DIGEST_BACKOFF_SECONDS")
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("SKILLGAP_LOG_LEVEL"))
 
     @field_validator("database_url")

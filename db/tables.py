@@ -5,3 +5,4 @@ from db import (
     models,  # noqa: F401
     slack_models,  # noqa: F401
 )
+from db import digest_models  # noqa: F401
