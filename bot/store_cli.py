@@ -51,16 +51,15 @@ def import_command(
     ],
 ) -> None:
     """Import market reports and YAML snapshots: all of them, or (on any problem) none."""
-    err = Console(stderr=True)
     try:
         documents = load_files(files)
     except InvalidImport as refused:
-        _print_refusal(err, refused)
+        _print_refusal(refused)
         raise typer.Exit(1) from None
     try:
         results: list[StoreResult] = _with_store(lambda engine: store_loaded(engine, documents))
     except InvalidImport as refused:
-        _print_refusal(err, refused)
+        _print_refusal(refused)
         raise typer.Exit(1) from None
     for path, document, result in zip(files, documents, results, strict=True):
         typer.echo(
@@ -71,10 +70,10 @@ def import_command(
             typer.echo(f"  warning: {warning}")
 
 
-def _print_refusal(console: Console, refused: InvalidImport) -> None:
+def _print_refusal(refused: InvalidImport) -> None:
     for problem in refused.problems:
-        console.print(f"error: {problem}", markup=False, highlight=False)
-    console.print("Nothing was imported; the store is unchanged.", markup=False)
+        typer.echo(f"error: {problem}", err=True)
+    typer.echo("Nothing was imported; the store is unchanged.", err=True)
 
 
 def roles_command() -> None:

@@ -231,8 +231,9 @@ def _describe(item: Any) -> str:
 
 
 def _load_yaml(text: str, filename: str) -> tuple[Any, dict[YamlPath, int]]:
-    loader = _NoAnchorsLoader(text)
+    loader: _NoAnchorsLoader | None = None
     try:
+        loader = _NoAnchorsLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise InvalidImport([Problem(filename, None, "the YAML file holds no document")])
@@ -241,6 +242,10 @@ def _load_yaml(text: str, filename: str) -> tuple[Any, dict[YamlPath, int]]:
         data = loader.construct_document(node)
     except InvalidImport:
         raise
+    except yaml.reader.ReaderError as error:
+        at = text.count("\n", 0, error.position) + 1
+        message = "malformed YAML: it holds a control character that YAML does not allow"
+        raise InvalidImport([Problem(filename, at, message)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = None if mark is None else mark.line + 1
@@ -251,7 +256,8 @@ def _load_yaml(text: str, filename: str) -> tuple[Any, dict[YamlPath, int]]:
     except Exception as error:  # the YAML library's own errors (bad dates, odd tags, …)
         raise InvalidImport([Problem(filename, None, f"malformed YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
 
 

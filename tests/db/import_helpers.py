@@ -50,5 +50,5 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
     async with session_factory(engine)() as session:
         for table in STORE_TABLES:
             total = (await session.exec(select(func.count()).select_from(table))).one()
-            counts[table.__tablename__] = int(total)  # type: ignore[attr-defined]
+            counts[table.__tablename__] = int(total)
     return counts

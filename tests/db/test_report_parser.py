@@ -34,11 +34,6 @@ def _refusal(text: str) -> InvalidImport:
     return refused.value
 
 
-def _facts(document: SnapshotDocument) -> tuple[object, ...]:
-    skills = sorted(dataclasses.replace(skill, note="") for skill in document.skills)
-    return (document.pay, skills, document.role.progression, document.role.lateral_moves)
-
-
 def test_report_yields_the_bundled_snapshot() -> None:
     report = parse_report(APRIL_TEXT, str(APRIL_REPORT))
     bundled = parse_structured_file(BUNDLED_APRIL)
