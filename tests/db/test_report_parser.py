@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.importers.document import InvalidImport, SnapshotDocument
+from db.importers.document import InvalidImport
 from db.importers.report import parse_report
 from db.importers.structured import parse_structured_file
 from db.models import PayKind, SourceKind
