@@ -19,6 +19,9 @@ from aiohttp import web
 # Arguments Slack accepts as JSON text inside form posts; decoded so tests can look inside.
 _JSON_ARGUMENTS = ("blocks", "attachments", "view", "metadata", "files", "unfurls")
 
+# Methods authenticated by the app's client id and secret rather than a token.
+_CLIENT_AUTHENTICATED = frozenset({"oauth.v2.access"})
+
 RESPONSE_URL_METHOD = "response_url"
 UPLOAD_METHOD = "file_upload"
 
@@ -116,6 +119,8 @@ class SlackStub:
         self.workspaces: dict[str, Workspace] = {}
         self.default_workspace = Workspace(team_id, team_name, "U0SKILLBOT", "B0SKILLBOT")
         self.users: dict[str, dict[str, Any]] = {}
+        # The workspace an OAuth install (oauth.v2.access) belongs to.
+        self.oauth_team_id = "T0OAUTH"
         self.channels: dict[str, dict[str, Any]] = {}
         self._rules: list[Rule] = []
         self._responders: dict[str, Responder] = {}
@@ -282,7 +287,9 @@ class SlackStub:
 
         reply = await self._apply_rules(stub_request)
         if reply is None:
-            if token is None:
+            if method in self._responders or method in _CLIENT_AUTHENTICATED:
+                reply = StubReply(200, await self._answer(stub_request, workspace))
+            elif token is None:
                 reply = StubReply(200, {"ok": False, "error": "not_authed"})
             else:
                 reply = StubReply(200, await self._answer(stub_request, workspace))
@@ -346,6 +353,26 @@ class SlackStub:
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._id_counter):08d}"
 
+    def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Exchange an OAuth code for a bot token of `oauth_team_id` (which the stub then knows)."""
+        if not args.get("code"):
+            return {"ok": False, "error": "invalid_code"}
+        team_id = self.oauth_team_id
+        token = f"xoxb-installed-{team_id.lower()}-{next(self._id_counter)}"
+        workspace = self.add_workspace(team_id, token)
+        return {
+            "ok": True,
+            "app_id": workspace.app_id,
+            "authed_user": {"id": "U0INSTALLER"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": workspace.bot_user_id,
+            "team": {"id": team_id, "name": workspace.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     @staticmethod
     def dm_channel_for(user_id: str) -> str:
         """The DM channel id the stub gives a user (stable, so tests can predict it)."""
@@ -357,6 +384,8 @@ class SlackStub:
             return await responder(request)
         args = request.args
         method = request.method
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
         if method == "auth.test":
             return {
                 "ok": True,

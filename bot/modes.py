@@ -1,0 +1,64 @@
+"""Which way to run (Socket Mode, HTTP, or the local shell), chosen from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import StrEnum
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class RunMode(StrEnum):
+    SOCKET = "socket"  # an app-level token: Slack delivers over a WebSocket, no public URL
+    HTTP = "http"  # Slack posts to /slack/events on this server
+    SHELL = "shell"  # no Slack at all: type /skillgap lines locally
+
+
+def choose_run_mode(settings: Settings) -> RunMode:
+    """Socket Mode when an app token (and a way to authorize) is set, HTTP with Slack
+    credentials, else the shell."""
+    can_authorize = bool(settings.slack_bot_token) or settings.has_oauth_credentials
+    if settings.slack_app_token and can_authorize:
+        return RunMode.SOCKET
+    if settings.has_slack_credentials:
+        return RunMode.HTTP
+    return RunMode.SHELL
+
+
+def describe_missing(settings: Settings) -> str | None:
+    """A hint when credentials are half set (so `run` falls back to the shell)."""
+    if settings.slack_app_token and not settings.slack_bot_token:
+        return "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; Socket Mode needs both."
+    if settings.slack_bot_token and not settings.slack_signing_secret:
+        return "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not; HTTP mode needs both."
+    if settings.slack_client_id and not (
+        settings.slack_client_secret and settings.slack_signing_secret
+    ):
+        return (
+            "SLACK_CLIENT_ID is set; OAuth also needs SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET."
+        )
+    return None
+
+
+async def run_socket_mode(settings: Settings) -> None:
+    """Connect to Slack over Socket Mode and serve until cancelled."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import build_app, close_app
+    from db.engine import create_engine, prepare
+
+    engine = create_engine(settings.database_url)
+    await prepare(engine)
+    app = build_app(settings, engine)
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+    try:
+        await handler.connect_async()
+        logger.info("SkillGap is connected to Slack over Socket Mode")
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()
+        await close_app(app)
+        await engine.dispose()
