@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -178,3 +179,11 @@ def test_edited_files_never_crash(position: int, length: int, insert: str) -> No
         parse_structured(text, "f.yaml")
     except InvalidImport as refused:
         assert refused.problems
+
+
+def test_documented_example_is_valid() -> None:
+    docs = Path(__file__).parent.parent.parent / "docs" / "data-format.md"
+    example = docs.read_text(encoding="utf-8").split("```yaml\n", 1)[1].split("```", 1)[0]
+    document = parse_structured(example, "data-format.md")
+    assert document.skills[0].aliases == ("Fine-Tuning", "LoRA", "Model Fine-Tuning", "QLoRA")
+    assert document.pay[0].p10 == 52000
