@@ -1,0 +1,275 @@
+"""What goes into a digest: per role, what changed between the two newest snapshots.
+
+Plain typed objects built from the read model; the templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from db.market import (
+    UK,
+    Change,
+    MarketReader,
+    PayChange,
+    RoleStats,
+    SkillChange,
+    SnapshotComparison,
+    SnapshotInfo,
+)
+from db.models import PayKind
+
+# A skill "emerges" by demand only from a base big enough for the rise to mean something,
+# and only when it rose by enough points; below that it is noise, not news.
+EMERGING_MIN_BASE_PCT = 5.0
+EMERGING_MIN_RISE_PTS = 3.0
+# Relative growth (%) is shown only from a base at least this large.
+PERCENT_MIN_BASE_PCT = 10.0
+TOP_GAPS = 5
+PAY_LABELS = {PayKind.ANNUAL: "Salary", PayKind.DAILY: "Day rate", PayKind.HOURLY: "Hourly rate"}
+PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
+
+
+@dataclass(frozen=True)
+class EmergingSkill:
+    name: str
+    is_new: bool  # no earlier figure at all: "new", never "+∞%"
+    demand: Change
+    flagged_by_source: bool  # the source itself lists it as emerging
+
+    @property
+    def rise_pts(self) -> float | None:
+        return self.demand.delta
+
+    @property
+    def rise_percent(self) -> float | None:
+        """Relative rise, only from a base where a percentage means something."""
+        base = self.demand.old
+        if base is None or base < PERCENT_MIN_BASE_PCT:
+            return None
+        return self.demand.percent
+
+
+@dataclass(frozen=True)
+class PayLine:
+    label: str  # "Salary", "Day rate"
+    region: str
+    unit: str
+    median: Change
+    old_sample_size: int | None
+    new_sample_size: int | None
+
+
+@dataclass(frozen=True)
+class GapLine:
+    name: str
+    demand_pct: float | None
+    supply_pct: float | None
+    gap_pts: float | None
+    moved_pts: float | None  # change since the earlier snapshot; None when it had no figure
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class PayPoint:
+    period_label: str
+    period_end: date
+    median: float
+
+
+@dataclass(frozen=True)
+class RoleDigest:
+    """One subscribed role's part of a digest."""
+
+    role_slug: str
+    role_title: str
+    latest: RoleStats | None  # None: no data for this role visible to the team
+    comparison: SnapshotComparison | None  # None: no earlier snapshot to compare with
+    emerging: tuple[EmergingSkill, ...] = ()
+    pay: tuple[PayLine, ...] = ()
+    gaps: tuple[GapLine, ...] = ()
+    removed_skills: tuple[str, ...] = ()
+    salary_history: tuple[PayPoint, ...] = ()
+
+    @property
+    def newer(self) -> SnapshotInfo | None:
+        if self.comparison is not None:
+            return self.comparison.newer
+        return None if self.latest is None else self.latest.snapshot
+
+    @property
+    def older(self) -> SnapshotInfo | None:
+        return None if self.comparison is None else self.comparison.older
+
+    @property
+    def has_changes(self) -> bool:
+        return self.comparison is not None and self.comparison.has_changes
+
+    def is_news_since(self, since: datetime | None) -> bool:
+        """Changed, and the newer snapshot arrived after the previous digest went out."""
+        if not self.has_changes or self.newer is None:
+            return False
+        return since is None or self.newer.imported_at > since
+
+
+@dataclass(frozen=True)
+class Digest:
+    team_id: str
+    roles: tuple[RoleDigest, ...]
+    # When the previous digest went out; changes older than it were reported then.
+    since: datetime | None = None
+    as_of: date | None = None
+    unknown_roles: tuple[str, ...] = field(default=())
+
+    @property
+    def news(self) -> tuple[RoleDigest, ...]:
+        return tuple(role for role in self.roles if role.is_news_since(self.since))
+
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing to report: no role changed since the previous digest (first digests included
+        only when there is something to compare or something to say about missing data)."""
+        if self.since is None:
+            return False
+        return not self.news
+
+    def chartable(self) -> list[RoleDigest]:
+        return [
+            role for role in self.roles if role.latest is not None and role.latest.skills_by_gap()
+        ]
+
+
+def emerging_skills(comparison: SnapshotComparison) -> list[EmergingSkill]:
+    """New skills, skills the source newly calls emerging, and skills whose demand rose enough."""
+    found: list[EmergingSkill] = []
+    for change in comparison.skill_changes:
+        if change.new is None:
+            continue
+        is_new = change.old is None
+        rose = (
+            change.demand.old is not None
+            and change.demand.old >= EMERGING_MIN_BASE_PCT
+            and (change.demand.delta or 0) >= EMERGING_MIN_RISE_PTS
+        )
+        if is_new or rose or change.newly_emerging:
+            found.append(EmergingSkill(change.name, is_new, change.demand, change.newly_emerging))
+    # New ones first, then by how far demand rose, then by name for a stable order.
+    return sorted(found, key=lambda s: (not s.is_new, -(s.rise_pts or 0), s.name))
+
+
+def pay_lines(changes: tuple[PayChange, ...]) -> list[PayLine]:
+    """Median pay changes by kind and region; kinds are never mixed or converted."""
+    return [
+        PayLine(
+            PAY_LABELS[change.kind],
+            change.region,
+            PAY_UNITS[change.kind],
+            change.median,
+            change.old_sample_size,
+            change.new_sample_size,
+        )
+        for change in changes
+        if change.median.old is not None or change.median.new is not None
+    ]
+
+
+def gap_lines(latest: RoleStats, comparison: SnapshotComparison | None) -> list[GapLine]:
+    by_slug: dict[str, SkillChange] = (
+        {} if comparison is None else {c.slug: c for c in comparison.skill_changes}
+    )
+    lines = []
+    for skill in latest.top_gaps(TOP_GAPS):
+        change = by_slug.get(skill.slug)
+        moved = None if change is None else change.gap.delta
+        is_new = change is not None and (change.old is None or change.old.gap_points is None)
+        lines.append(
+            GapLine(skill.name, skill.demand_pct, skill.supply_pct, skill.gap_points, moved, is_new)
+        )
+    return lines
+
+
+class DigestBuilder:
+    """Builds digests from the read model, keeping each role's part for a short while.
+
+    Thousands of subscriptions share a handful of roles; within `ttl_seconds` a role's part
+    is built once per workspace (a team may have its own data) and reused.
+    """
+
+    def __init__(self, market: MarketReader, *, ttl_seconds: float = 30.0) -> None:
+        self.market = market
+        self.ttl_seconds = ttl_seconds
+        self._parts: dict[tuple[str, str, date | None], tuple[float, RoleDigest]] = {}
+
+    def forget(self) -> None:
+        self._parts.clear()
+
+    async def build(
+        self,
+        team_id: str,
+        role_slugs: list[str],
+        *,
+        since: datetime | None = None,
+        as_of: date | None = None,
+    ) -> Digest:
+        roles = []
+        for slug in role_slugs:
+            roles.append(await self.role_digest(team_id, slug, as_of=as_of))
+        return Digest(team_id, tuple(roles), since=since, as_of=as_of)
+
+    async def role_digest(
+        self, team_id: str, slug: str, *, as_of: date | None = None
+    ) -> RoleDigest:
+        key = (team_id, slug, as_of)
+        cached = self._parts.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.ttl_seconds:
+            return cached[1]
+        part = await self._build_role(team_id, slug, as_of)
+        self._parts[key] = (now, part)
+        return part
+
+    async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:
+        latest = await self.market.role_stats(slug, team_id, region=UK, as_of=as_of)
+        if latest is None:
+            path = await self.market.role_path(slug)
+            title = path.role_title if path is not None else slug
+            return RoleDigest(slug, title, None, None)
+        source = latest.snapshot.source
+        comparison = await self.market.compare(
+            slug, team_id, region=UK, source=source, newer_id=latest.snapshot.id
+        )
+        history = await self._salary_history(team_id, slug, source)
+        if comparison is None:
+            return RoleDigest(
+                slug,
+                latest.role.title,
+                latest,
+                None,
+                gaps=tuple(gap_lines(latest, None)),
+                salary_history=history,
+            )
+        return RoleDigest(
+            slug,
+            latest.role.title,
+            latest,
+            comparison,
+            emerging=tuple(emerging_skills(comparison)),
+            pay=tuple(pay_lines(comparison.pay_changes)),
+            gaps=tuple(gap_lines(latest, comparison)),
+            removed_skills=tuple(c.name for c in comparison.skills_removed),
+            salary_history=history,
+        )
+
+    async def _salary_history(self, team_id: str, slug: str, source: str) -> tuple[PayPoint, ...]:
+        """The UK median salary in each snapshot from the same source, oldest first."""
+        points = []
+        for info in await self.market.snapshots(slug, team_id):
+            if info.source != source or info.region != UK:
+                continue
+            stats = await self.market.stats_for_snapshot(info.id, team_id)
+            salary = None if stats is None else stats.salary
+            if salary is not None and salary.median is not None:
+                points.append(PayPoint(info.period_label, info.period_end, salary.median))
+        return tuple(sorted(points, key=lambda point: point.period_end))
