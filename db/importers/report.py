@@ -25,6 +25,7 @@ from db.models import PayKind, SourceKind
 # against the patterns, which keeps parsing linear on hostile input.
 MAX_LINE_CHARS = 10_000
 MAX_WARNINGS = 50
+MAX_PROBLEMS = 50
 MAX_NAME_CHARS = 120
 
 _NUMBER = r"[0-9]{1,6}(?:\.[0-9]{1,4})?"
@@ -610,6 +611,9 @@ def _document(report: _Report) -> SnapshotDocument:
             )
         )
     problems = report.problems + missing
+    if len(problems) > MAX_PROBLEMS:
+        hidden = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], Problem(filename, None, f"{hidden} more problems")]
     if problems or title is None or report.published_on is None:
         raise InvalidImport(problems)
 

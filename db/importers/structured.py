@@ -26,6 +26,7 @@ from db.models import PayKind, SourceKind
 
 FORMAT_NAME = "skillgap-snapshot"
 SUPPORTED_VERSIONS = (1,)
+MAX_PROBLEMS = 50
 
 # Paths into the YAML tree (keys and list positions) and the 1-based line each starts on.
 YamlPath = tuple[str | int, ...]
@@ -216,8 +217,11 @@ def parse_structured(text: str, filename: str) -> SnapshotDocument:
     except ValidationError as error:
         problems = [
             Problem(filename, line_of(tuple(item["loc"])), _describe(item))
-            for item in error.errors(include_url=False)
+            for item in error.errors(include_url=False)[:MAX_PROBLEMS]
         ]
+        if error.error_count() > MAX_PROBLEMS:
+            hidden = error.error_count() - MAX_PROBLEMS
+            problems.append(Problem(filename, None, f"{hidden} more problems"))
         raise InvalidImport(problems) from None
     return _document(parsed, filename, line_of)
 

@@ -301,3 +301,9 @@ def test_huge_hostile_line_is_only_a_warning() -> None:
     text = APRIL_TEXT + "\n" + "in the UK is £" * 2000 + "\n"
     report = parse_report(text, "r.txt")
     assert report.warnings and "too long" in report.warnings[-1].message
+
+
+def test_a_flood_of_problems_is_summed_up() -> None:
+    refused = _refusal(APRIL_TEXT * 80)
+    assert len(refused.problems) == 51
+    assert refused.problems[-1].message.endswith("more problems")

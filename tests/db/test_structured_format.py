@@ -187,3 +187,9 @@ def test_documented_example_is_valid() -> None:
     document = parse_structured(example, "data-format.md")
     assert document.skills[0].aliases == ("Fine-Tuning", "LoRA", "Model Fine-Tuning", "QLoRA")
     assert document.pay[0].p10 == 52000
+
+
+def test_a_flood_of_problems_is_summed_up() -> None:
+    text = VALID + "".join(f"  - {{name: S{n}, demand_pct: 200}}\n" for n in range(80))
+    problems = _refused(text)
+    assert len(problems) == 51 and problems[-1].message == "30 more problems"
