@@ -375,9 +375,11 @@ def render_blocks(blocks: list[Any]) -> list[Text]:
         elif kind == "section":
             if block.get("text"):
                 lines.append(mrkdwn_to_rich(_raw_text(block["text"])))
-            fields = [_raw_text(f).replace("\n", " ") for f in block.get("fields") or []]
-            for left, right in zip(fields[::2], [*fields[1::2], ""], strict=False):
-                lines.append(mrkdwn_to_rich(f"  {left:<38} {right}".rstrip()))
+            for field_object in block.get("fields") or []:
+                # A field is "*Label*\nvalue\nmore": one line, "Label: value · more".
+                label, *values = _raw_text(field_object).split("\n")
+                line = f"  {label}: {' · '.join(values)}" if values else f"  {label}"
+                lines.append(mrkdwn_to_rich(line))
             accessory = block.get("accessory")
             if isinstance(accessory, dict) and accessory.get("type") == "button":
                 lines.append(Text(f"  [{_text_of(accessory.get('text'))}]", style="bold"))

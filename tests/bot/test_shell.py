@@ -119,7 +119,7 @@ def test_block_kit_renders_to_plain_lines() -> None:
     }
     rendered = "\n".join(line.plain for line in render_payload(payload))
     assert "AI Engineer" in rendered
-    assert "£75,000" in rendered and "£90,000" in rendered
+    assert "Median: £75,000" in rendered and "London: £90,000" in rendered
     assert "UK market report" in rendered
     assert "[Share in channel]" in rendered
     assert mrkdwn_to_text("a &lt;b&gt; &amp; <https://x.io|site>") == "a <b> & site (https://x.io)"
@@ -164,6 +164,9 @@ def test_piped_lines_are_all_answered_before_exit(tmp_path: Path, subcommand: li
     else:
         assert completed.stdout.count("> /skillgap") == 2
         assert "Traceback" not in completed.stdout + completed.stderr
+        # The role card's April 2026 figures, rendered as text.
+        assert "£75,000 median" in completed.stdout
+        assert "Production LLM Deployment: 75% vs 25%" in completed.stdout
 
 
 def test_run_mode_follows_the_credentials() -> None:
