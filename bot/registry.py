@@ -20,6 +20,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "commands.emerging",
     "commands.path",
     "commands.roles",
+    "commands.settings",
     "commands.share",
     "commands.home",
     # Other features' modules go above this line. Stand-ins for buttons of features not

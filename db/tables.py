@@ -6,4 +6,5 @@ from db import (
     models,  # noqa: F401
     profile_models,  # noqa: F401
     slack_models,  # noqa: F401
+    workspace_models,  # noqa: F401
 )
