@@ -18,6 +18,6 @@ def bundled_snapshot_files() -> list[Path]:
 
 
 async def load_bundled_data(engine: AsyncEngine) -> list[StoreResult]:
-    """Store every bundled snapshot; ones already stored are left as they are."""
+    """Store bundled snapshots the store lacks; a stored one (maybe corrected) is kept as is."""
     documents = [parse_structured_file(path) for path in bundled_snapshot_files()]
-    return await store_documents(engine, documents)
+    return await store_documents(engine, documents, replace_existing=False)

@@ -29,7 +29,7 @@ from db.models import (
 
 class StoreOutcome(StrEnum):
     CREATED = "created"
-    UNCHANGED = "unchanged"  # the same facts were already stored
+    UNCHANGED = "unchanged"  # the same facts (or, when not replacing, the same snapshot) stored
     REPLACED = "replaced"  # same role, region, source and period, corrected figures
 
 
@@ -42,14 +42,20 @@ class StoreResult:
 
 
 async def store_documents(
-    engine: AsyncEngine, documents: Sequence[SnapshotDocument]
+    engine: AsyncEngine, documents: Sequence[SnapshotDocument], *, replace_existing: bool = True
 ) -> list[StoreResult]:
     """Store every document, or (on any error) none of them."""
     async with transaction(engine) as session:
-        return [await store_snapshot(session, document) for document in documents]
+        return [
+            await store_snapshot(session, document, replace_existing=replace_existing)
+            for document in documents
+        ]
 
 
-async def store_snapshot(session: AsyncSession, document: SnapshotDocument) -> StoreResult:
+async def store_snapshot(
+    session: AsyncSession, document: SnapshotDocument, *, replace_existing: bool = True
+) -> StoreResult:
+    """Store one snapshot; one with the same identity is replaced only if `replace_existing`."""
     role = await _upsert_role(session, document)
     assert role.id is not None
     checksum = document.checksum()
@@ -68,7 +74,7 @@ async def store_snapshot(session: AsyncSession, document: SnapshotDocument) -> S
     outcome = StoreOutcome.CREATED
     if existing is not None:
         assert existing.id is not None
-        if existing.checksum == checksum:
+        if existing.checksum == checksum or not replace_existing:
             return StoreResult(
                 existing.id, StoreOutcome.UNCHANGED, role.title, existing.period_label
             )

@@ -14,7 +14,7 @@ from sqlmodel import select
 from db.engine import session_factory
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.importers.store import StoreOutcome, store_documents
-from db.models import MarketSnapshot, PayKind, Skill, SkillAlias, SourceKind
+from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillAlias, SourceKind
 
 
 def sample_document(median: float = 75000) -> SnapshotDocument:
@@ -69,3 +69,13 @@ async def test_aliases_are_attached_once(empty_engine: AsyncEngine) -> None:
     async with session_factory(empty_engine)() as session:
         aliases = (await session.exec(select(SkillAlias.normalized))).all()
     assert sorted(aliases) == ["py", "pytest", "python"]
+
+
+async def test_bundled_data_never_overwrites_a_corrected_import(empty_engine: AsyncEngine) -> None:
+    corrected = await store_documents(empty_engine, [sample_document(median=80000)])
+    kept = await store_documents(empty_engine, [sample_document()], replace_existing=False)
+    assert kept[0].outcome is StoreOutcome.UNCHANGED
+    assert kept[0].snapshot_id == corrected[0].snapshot_id
+    async with session_factory(empty_engine)() as session:
+        medians = (await session.exec(select(PayFigure.median))).all()
+    assert medians == [80000]

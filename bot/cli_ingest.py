@@ -1,0 +1,234 @@
+"""`skillgap ingest postings|candidates FILE...` and `skillgap postings explain FILE`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.settings import load_settings
+from db.engine import create_engine, prepare, session_factory
+from db.importers.document import InvalidImport, Problem
+from db.ingest.aggregate import SnapshotRules
+from db.ingest.pipeline import Ingestor, IngestSummary, explain_postings, known_roles
+from db.ingest.postings import AdParser
+from db.ingest.roles import RoleMapper
+from db.ingest.taxonomy import load_taxonomy
+
+ingest_app = typer.Typer(
+    help="Compute weekly market figures from your own job ads and candidates.",
+    no_args_is_help=True,
+)
+postings_app = typer.Typer(help="Look inside job-ad exports.", no_args_is_help=True)
+
+FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or JSON Lines")
+TEAM = typer.Option(
+    "", "--team", help="Slack team id the data belongs to (default: public to this install)."
+)
+_DEFAULTS = SnapshotRules()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+    app.add_typer(postings_app, name="postings")
+
+
+def _rules(
+    rolling_weeks: int,
+    min_ads: int,
+    emerging_min_ads: int,
+    rising_points: float,
+    min_base_ads: int,
+) -> SnapshotRules:
+    return SnapshotRules(
+        rolling_weeks=rolling_weeks,
+        min_ads=min_ads,
+        emerging_min_ads=emerging_min_ads,
+        rising_points=rising_points,
+        min_base_ads=min_base_ads,
+    )
+
+
+def _option(default: object, name: str, env: str, text: str) -> Any:
+    return typer.Option(default, name, envvar=env, help=text)
+
+
+ROLLING = _option(
+    _DEFAULTS.rolling_weeks, "--rolling-weeks", "SKILLGAP_ROLLING_WEEKS", "Rolling window."
+)
+MIN_ADS = _option(
+    _DEFAULTS.min_ads, "--min-ads", "SKILLGAP_MIN_ADS", "Fewest ads for a window's snapshot."
+)
+EMERGING_MIN = _option(
+    _DEFAULTS.emerging_min_ads,
+    "--emerging-min-ads",
+    "SKILLGAP_EMERGING_MIN_ADS",
+    "Fewest ads mentioning a skill before it can be emerging.",
+)
+RISING_POINTS = _option(
+    _DEFAULTS.rising_points,
+    "--rising-points",
+    "SKILLGAP_RISING_POINTS",
+    "Share gained (percentage points) for a skill to be rising.",
+)
+MIN_BASE = _option(
+    _DEFAULTS.min_base_ads,
+    "--min-base-ads",
+    "SKILLGAP_MIN_BASE_ADS",
+    "Fewest ads in the earlier window a rise or a new skill is judged against.",
+)
+
+
+def _progress_console() -> Console | None:
+    return Console(stderr=True) if sys.stdout.isatty() else None
+
+
+def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> IngestSummary:
+    console = _progress_console()
+
+    async def go() -> IngestSummary:
+        engine = create_engine(load_settings().database_url)
+        try:
+            await prepare(engine)
+            if console is None:
+                ingestor = Ingestor(engine, team_id=team, rules=rules)
+                return await _ingest(ingestor, kind, files)
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=console, transient=True) as progress:
+                tasks: dict[Path, object] = {}
+
+                def on_progress(path: Path, done: int, total: int) -> None:
+                    if path not in tasks:
+                        tasks[path] = progress.add_task(path.name, total=total)
+                    progress.update(tasks[path], completed=done)  # type: ignore[arg-type]
+
+                ingestor = Ingestor(engine, team_id=team, rules=rules, on_progress=on_progress)
+                return await _ingest(ingestor, kind, files)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except InvalidImport as refused:
+        for problem in refused.problems:
+            typer.echo(f"Refused: {problem}", err=True)
+        typer.echo("Nothing was stored.", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _ingest(ingestor: Ingestor, kind: str, files: list[Path]) -> IngestSummary:
+    if kind == "postings":
+        return await ingestor.ingest_postings(files)
+    return await ingestor.ingest_candidates(files)
+
+
+def _report(summary: IngestSummary) -> None:
+    noun = "ads" if summary.kind == "postings" else "candidate profiles"
+    typer.echo(
+        f"Read {summary.rows} {noun} from {len(summary.files)} file(s): "
+        f"{summary.stored} new, {summary.duplicates} already known, "
+        f"{summary.bad_rows} bad row(s) skipped."
+    )
+    for problem in summary.problems[:20]:
+        typer.echo(f"  {problem}", err=True)
+    if summary.problem_count > 20:
+        typer.echo(f"  ... and {summary.problem_count - 20} more problem(s)", err=True)
+    if summary.kind == "postings":
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.pay_kinds.items()))
+        typer.echo(
+            f"Pay figures kept: {kinds or 'none'}; predicted salaries excluded: "
+            f"{summary.predicted_salaries}; outside sane bounds, dropped: "
+            f"{summary.outliers_dropped}."
+        )
+        if summary.unmapped_titles:
+            total = sum(summary.unmapped_titles.values())
+            typer.echo(f"Titles mapped to no role ({total} ads), most frequent first:")
+            for title, count in summary.unmapped_titles.most_common(15):
+                typer.echo(f"  {count:>6}  {title}")
+    if summary.unknown_skills:
+        typer.echo("Skills not in the taxonomy, most frequent first:")
+        for name, count in summary.unknown_skills.most_common(15):
+            typer.echo(f"  {count:>6}  {name}")
+    counts = summary.snapshot_counts()
+    typer.echo(
+        "Snapshots: "
+        + ", ".join(f"{counts.get(outcome, 0)} {outcome.value}" for outcome in sorted(counts))
+        if counts
+        else "Snapshots: none (no window has enough ads yet)."
+    )
+
+
+@ingest_app.command("postings")
+def ingest_postings(
+    files: list[Path] = FILES,
+    team: str = TEAM,
+    rolling_weeks: int = ROLLING,
+    min_ads: int = MIN_ADS,
+    emerging_min_ads: int = EMERGING_MIN,
+    rising_points: float = RISING_POINTS,
+    min_base_ads: int = MIN_BASE,
+) -> None:
+    """Ingest job ads (CSV or JSON Lines) and recompute the weekly snapshots they touch."""
+    rules = _rules(rolling_weeks, min_ads, emerging_min_ads, rising_points, min_base_ads)
+    _report(_run("postings", files, team, rules))
+
+
+@ingest_app.command("candidates")
+def ingest_candidates(
+    files: list[Path] = FILES,
+    team: str = TEAM,
+    rolling_weeks: int = ROLLING,
+    min_ads: int = MIN_ADS,
+    emerging_min_ads: int = EMERGING_MIN,
+    rising_points: float = RISING_POINTS,
+    min_base_ads: int = MIN_BASE,
+) -> None:
+    """Ingest candidate profiles (a skills list each) for the supply side of the figures."""
+    rules = _rules(rolling_weeks, min_ads, emerging_min_ads, rising_points, min_base_ads)
+    _report(_run("candidates", files, team, rules))
+
+
+@postings_app.command("explain")
+def explain(files: list[Path] = FILES) -> None:
+    """Print what SkillGap reads in each ad, one JSON line per ad, to audit extraction."""
+
+    async def roles() -> RoleMapper:
+        engine = create_engine(load_settings().database_url)
+        try:
+            await prepare(engine)
+            async with session_factory(engine)() as session:
+                return RoleMapper(load_taxonomy(), await known_roles(session))
+        finally:
+            await engine.dispose()
+
+    mapper = asyncio.run(roles())
+    parser = AdParser(load_taxonomy(), mapper)
+
+    def on_problem(problem: Problem) -> None:
+        typer.echo(str(problem), err=True)
+
+    try:
+        for record in explain_postings(files, parser, on_problem):
+            typer.echo(json.dumps(record, ensure_ascii=False, default=_json_default))
+    except InvalidImport as refused:
+        for problem in refused.problems:
+            typer.echo(f"Refused: {problem}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)

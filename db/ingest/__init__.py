@@ -1,0 +1,1 @@
+"""Ingestion of a team's job ads and candidate profiles into computed weekly market snapshots."""

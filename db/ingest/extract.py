@@ -1,0 +1,210 @@
+"""Skill extraction: one compiled trie-shaped regex over every alias, checked for case and context.
+
+Python's `re` tries the alternatives of a plain alternation one by one at each position, so
+a regex built from a few thousand aliases is slow; folding them into a trie first makes each
+position cost a handful of character tests. Matches are then checked against the case rules
+(short names such as "R", "Go", "Spark" only as written) and each skill's `not_in` context
+patterns ("go-to-market", "C-suite", "R&D").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from db.ingest.taxonomy import Taxonomy, TaxonomySkill
+
+# A space or hyphen inside an alias also matches none, several, or a line break:
+# "fine-tuning", "fine tuning" and "finetuning" are the same phrase.
+_SEPARATOR = object()
+_SEPARATOR_PATTERN = r"[\s\-]*"
+# Word characters on either side mean the alias is part of a longer word ("Golang", "array").
+_LEFT = r"(?<![A-Za-z0-9_])"
+_RIGHT = r"(?![A-Za-z0-9_+#])"
+_CONTEXT = 40  # characters either side of a mention searched by its not_in patterns
+
+Trie = dict[object, "Trie"]
+
+
+_NO_SEPARATORS = str.maketrans("", "", " \t\r\n\f\v-")
+
+
+def _key(text: str) -> str:
+    return text.translate(_NO_SEPARATORS)
+
+
+def _tokens(alias: str) -> list[object]:
+    tokens: list[object] = []
+    for char in alias:
+        if char.isspace() or char == "-":
+            if tokens and tokens[-1] is not _SEPARATOR:
+                tokens.append(_SEPARATOR)
+        else:
+            tokens.append(char)
+    return tokens
+
+
+def _render(node: Trie) -> str:
+    is_end = None in node
+    branches: list[str] = []
+    single_chars: list[str] = []
+    for token, child in node.items():
+        if token is None:
+            continue
+        if token is _SEPARATOR:
+            branches.append(_SEPARATOR_PATTERN + _render(child))
+            continue
+        assert isinstance(token, str)
+        rest = _render(child)
+        if rest == "" and list(child) == [None]:
+            single_chars.append(token)
+        else:
+            branches.append(re.escape(token) + rest)
+    if single_chars:
+        chars = "".join(re.escape(c) for c in single_chars)
+        branches.append(chars if len(single_chars) == 1 else f"[{chars}]")
+    if not branches:
+        return ""
+    if len(branches) == 1:
+        body = branches[0]
+        # Greedy: the longest alias wins, the shorter one is the fallback.
+        return f"(?:{body})?" if is_end else body
+    body = "(?:" + "|".join(branches) + ")"
+    return body + "?" if is_end else body
+
+
+def trie_pattern(aliases: Iterable[str]) -> str:
+    root: Trie = {}
+    for alias in aliases:
+        node = root
+        for token in _tokens(alias):
+            node = node.setdefault(token, {})
+        node[None] = {}
+    return _render(root)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    skill: TaxonomySkill
+    start: int
+    end: int
+
+
+def _scoped(pattern: str) -> str:
+    """A pattern as one alternative of a larger regex: a leading (?i) becomes a scoped group."""
+    if pattern.startswith("(?i)"):
+        return "(?i:" + pattern[4:] + ")"
+    return "(?:" + pattern + ")"
+
+
+def _inside_longer(match: Match, others: list[Match]) -> bool:
+    length = match.end - match.start
+    for other in others:
+        if other.start > match.start:
+            break
+        if match.end <= other.end and other.end - other.start > length:
+            return True
+    return False
+
+
+class SkillExtractor:
+    """Finds the taxonomy's skills in free text: whole phrases, one result per skill."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._caseless: dict[str, TaxonomySkill] = {}
+        self._exact: dict[str, TaxonomySkill] = {}
+        caseless_aliases: list[str] = []
+        for skill in taxonomy.skills:
+            for alias in skill.aliases:
+                lowered = alias.lower()
+                self._caseless[_key(lowered)] = skill
+                caseless_aliases.append(lowered)
+                # Plurals of ordinary phrases ("vector databases", "AI agents").
+                if len(lowered) >= 4 and lowered[-1].isalpha() and lowered[-1] != "s":
+                    caseless_aliases.append(lowered + "s")
+            for alias in skill.exact:
+                self._exact[_key(alias)] = skill
+        exact_aliases = [a for s in taxonomy.skills for a in s.exact]
+        # Caseless aliases are matched on lower-cased text, exact ones on the text as written:
+        # two simple passes beat one pass with scoped (?i:) groups.
+        self._caseless_regex = re.compile(
+            _LEFT + "(?:" + trie_pattern(caseless_aliases) + ")" + _RIGHT
+        )
+        self._exact_regex = re.compile(_LEFT + "(?:" + trie_pattern(exact_aliases) + ")" + _RIGHT)
+        # Each skill's not_in patterns as one regex, searched only around a mention.
+        self._guards = {
+            skill.slug: re.compile("|".join(_scoped(p.pattern) for p in skill.not_in))
+            for skill in taxonomy.skills
+            if skill.not_in
+        }
+        by_name = {skill.name: skill for skill in taxonomy.skills}
+        self._implied = {
+            skill.slug: tuple(by_name[name] for name in skill.implies)
+            for skill in taxonomy.skills
+            if skill.implies
+        }
+
+    def matches(self, text: str) -> list[Match]:
+        """Every accepted mention in order; a mention inside a longer one is not counted."""
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            # A few characters change length when lower-cased (e.g. "İ"); keep offsets aligned.
+            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        caseless = self._caseless
+        found: list[Match] = []
+        for hit in self._caseless_regex.finditer(lowered):
+            key = hit.group().translate(_NO_SEPARATORS)
+            skill = caseless.get(key) or caseless.get(key[:-1])
+            if skill is not None:
+                found.append(Match(skill, hit.start(), hit.end()))
+        exact_found = [
+            Match(self._exact[hit.group().translate(_NO_SEPARATORS)], hit.start(), hit.end())
+            for hit in self._exact_regex.finditer(text)
+        ]
+        if exact_found:
+            # "React" inside "React Native": the longer phrase is what the ad means.
+            exact_found = [m for m in exact_found if not _inside_longer(m, found)]
+            found = sorted(found + exact_found, key=lambda m: m.start)
+        if not any(m.skill.slug in self._guards for m in found):
+            return found
+        return [m for m in found if not self._excluded(text, m)]
+
+    def _excluded(self, text: str, match: Match) -> bool:
+        guard = self._guards.get(match.skill.slug)
+        if guard is None:
+            return False
+        low = max(0, match.start - _CONTEXT)
+        for context in guard.finditer(text, low, match.end + _CONTEXT):
+            if context.start() < match.end and match.start < context.end():
+                return True
+        return False
+
+    def skills(self, text: str) -> list[TaxonomySkill]:
+        """The skills mentioned in the text (and those they imply), each once, in order."""
+        seen: dict[str, TaxonomySkill] = {}
+        for match in self.matches(text):
+            seen.setdefault(match.skill.slug, match.skill)
+        for slug in [s for s in seen if s in self._implied]:
+            for implied in self._implied[slug]:
+                seen.setdefault(implied.slug, implied)
+        return list(seen.values())
+
+    def skill_slugs(self, text: str) -> tuple[str, ...]:
+        """Sorted slugs of the skills mentioned: the compact form ads are stored with."""
+        return tuple(sorted(skill.slug for skill in self.skills(text)))
+
+
+class NaiveExtractor:
+    """The baseline the benchmark compares with: one case-insensitive regex per alias."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._patterns = [
+            (re.compile(r"\b" + re.escape(alias) + r"\b", re.IGNORECASE), skill.slug)
+            for skill in taxonomy.skills
+            for alias in (*skill.aliases, *skill.exact)
+        ]
+
+    def skill_slugs(self, text: str) -> tuple[str, ...]:
+        return tuple(sorted({slug for pattern, slug in self._patterns if pattern.search(text)}))

@@ -1,0 +1,239 @@
+"""One job ad or candidate profile row -> the facts SkillGap keeps about it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from db.importers.document import normalize_name, slugify
+from db.ingest.extract import SkillExtractor
+from db.ingest.roles import RoleMapper
+from db.ingest.salary import (
+    SalaryReading,
+    is_truthy,
+    parse_salary_fields,
+    parse_salary_text,
+)
+from db.ingest.taxonomy import Taxonomy
+
+# Column names accepted for each fact, first match wins (Adzuna's names are among them).
+ID_COLUMNS = ("id", "ad_id", "job_id", "adref", "reference")
+TITLE_COLUMNS = ("title", "job_title")
+DESCRIPTION_COLUMNS = ("description", "job_description", "snippet", "text")
+DATE_COLUMNS = ("created", "date", "posted", "posted_on", "date_posted", "published")
+LOCATION_COLUMNS = ("location", "location.display_name", "city", "region", "location_name")
+COMPANY_COLUMNS = ("company", "company.display_name", "employer", "company_name")
+CANDIDATE_DATE_COLUMNS = ("date", "updated", "created", "seen_on", "available_from")
+SKILLS_COLUMNS = ("skills", "skill_list", "skill")
+ROLE_COLUMNS = ("role", "title", "job_title", "desired_role", "current_role")
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_SKILL_SEPARATORS = re.compile(r"\s*[;,|\n]\s*")
+
+
+class BadRow(ValueError):
+    """A row that cannot be used; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ParsedAd:
+    ad_key: str
+    content_key: str
+    source_id: str | None
+    posted_on: date
+    title: str
+    role: str | None  # role title
+    is_london: bool
+    salary: SalaryReading | None  # as stated (None for predicted salaries)
+    salary_predicted: bool
+    skills: tuple[str, ...]  # taxonomy slugs, sorted
+
+    @property
+    def pay_for_stats(self) -> SalaryReading | None:
+        """The salary counted in figures: stated, and within sane bounds."""
+        if self.salary is None or not self.salary.is_sane():
+            return None
+        return self.salary
+
+
+@dataclass(frozen=True)
+class ParsedCandidate:
+    candidate_key: str
+    seen_on: date
+    role: str | None
+    is_london: bool
+    skills: tuple[str, ...]
+    unknown_skills: tuple[str, ...]
+
+
+def _first(fields: dict[str, object], names: tuple[str, ...]) -> object:
+    for name in names:
+        value = fields.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value).strip()
+
+
+_date_cache: dict[str, date] = {}
+
+
+def parse_date(value: object) -> date:
+    text = _text(value)
+    cached = _date_cache.get(text)
+    if cached is not None:
+        return cached
+    iso = _ISO_DATE.match(text)
+    try:
+        if iso is not None:
+            parsed = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        elif (uk := _UK_DATE.match(text)) is not None:
+            parsed = date(int(uk.group(3)), int(uk.group(2)), int(uk.group(1)))
+        else:
+            parsed = datetime.fromisoformat(text).date()
+    except ValueError:
+        raise BadRow(f"date {text!r} is not a date (use YYYY-MM-DD)") from None
+    if len(_date_cache) < 50_000:
+        _date_cache[text] = parsed
+    return parsed
+
+
+def _is_london(fields: dict[str, object]) -> bool:
+    area = fields.get("location.area")
+    if isinstance(area, list) and any(str(a).lower() == "london" for a in area):
+        return True
+    location = _text(_first(fields, LOCATION_COLUMNS))
+    return "london" in location.lower()
+
+
+def content_key(title: str, company: str, description: str) -> str:
+    """The same ad reposted (new id, same words) gets the same key."""
+    canonical = "\x1f".join(
+        " ".join(part.lower().split()) for part in (title, company, description)
+    )
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+def _source_key(prefix: str, source_id: str) -> str:
+    key = f"{prefix}:{source_id}"
+    if len(key) <= 80:
+        return key
+    return f"{prefix}#" + hashlib.blake2b(source_id.encode(), digest_size=16).hexdigest()
+
+
+class AdParser:
+    """Turns rows into ParsedAd; owns the extractor, the role mapper and their caches."""
+
+    def __init__(self, taxonomy: Taxonomy, roles: RoleMapper) -> None:
+        self.taxonomy = taxonomy
+        self.extractor = SkillExtractor(taxonomy)
+        self.roles = roles
+        self._salary_cache: dict[tuple[str, bool], SalaryReading | None] = {}
+        self._lookup = taxonomy.lookup_table()
+
+    def parse_ad(self, fields: dict[str, object]) -> ParsedAd:
+        title = _text(_first(fields, TITLE_COLUMNS))
+        if not title:
+            raise BadRow("has no title")
+        raw_date = _first(fields, DATE_COLUMNS)
+        if raw_date is None:
+            raise BadRow("has no date (created)")
+        posted_on = parse_date(raw_date)
+        description = _text(_first(fields, DESCRIPTION_COLUMNS))
+        company = _text(_first(fields, COMPANY_COLUMNS))
+        source_id = _text(_first(fields, ID_COLUMNS)) or None
+        ckey = content_key(title, company, description)
+        ad_key = _source_key("id", source_id) if source_id else f"c:{ckey}"
+        contract = _text(fields.get("contract_type")).lower() == "contract"
+        salary, predicted = self._salary(fields, contract)
+        skills = self.extractor.skill_slugs(f"{title}\n{description}")
+        return ParsedAd(
+            ad_key=ad_key,
+            content_key=ckey,
+            source_id=source_id,
+            posted_on=posted_on,
+            title=title[:200],
+            role=self.roles.role_for(title),
+            is_london=_is_london(fields),
+            salary=salary,
+            salary_predicted=predicted,
+            skills=skills,
+        )
+
+    def _salary(
+        self, fields: dict[str, object], contract: bool
+    ) -> tuple[SalaryReading | None, bool]:
+        text = _text(fields.get("salary"))
+        if text:
+            key = (text, contract)
+            if key in self._salary_cache:
+                reading = self._salary_cache[key]
+            else:
+                reading = parse_salary_text(text, is_contract=contract)
+                if len(self._salary_cache) < 100_000:
+                    self._salary_cache[key] = reading
+            if reading is not None:
+                return reading, False
+        reading = parse_salary_fields(
+            fields.get("salary_min"), fields.get("salary_max"), is_contract=contract
+        )
+        if reading is not None and is_truthy(fields.get("salary_is_predicted", "")):
+            # An estimate made by the job board, not a figure the employer stated.
+            return None, True
+        return reading, False
+
+    def parse_candidate(self, fields: dict[str, object], default_date: date) -> ParsedCandidate:
+        raw_skills = fields.get("skills", fields.get("skill_list", fields.get("skill")))
+        if isinstance(raw_skills, list):
+            items = [str(item).strip() for item in raw_skills]
+        else:
+            items = _SKILL_SEPARATORS.split(_text(raw_skills))
+        items = [item for item in items if item]
+        if not items:
+            raise BadRow("lists no skills")
+        found: set[str] = set()
+        unknown: list[str] = []
+        for item in items:
+            slug = self._lookup.get(normalize_name(item))
+            if slug is not None:
+                found.add(slug)
+                continue
+            mentioned = self.extractor.skill_slugs(item)
+            if mentioned:
+                found.update(mentioned)
+            else:
+                unknown.append(item)
+        raw_date = _first(fields, CANDIDATE_DATE_COLUMNS)
+        seen_on = parse_date(raw_date) if raw_date is not None else default_date
+        role_text = _text(_first(fields, ROLE_COLUMNS))
+        source_id = _text(_first(fields, ID_COLUMNS)) or None
+        # Without an id, the whole row is the identity: the same export twice counts once.
+        canonical = json.dumps(fields, sort_keys=True, default=str)
+        key = (
+            _source_key("id", source_id)
+            if source_id
+            else "c:" + hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+        )
+        return ParsedCandidate(
+            candidate_key=key,
+            seen_on=seen_on,
+            role=self.roles.role_for(role_text) if role_text else None,
+            is_london=_is_london(fields),
+            skills=tuple(sorted(found)),
+            unknown_skills=tuple(unknown),
+        )
+
+
+def role_slug(title: str | None) -> str | None:
+    return None if title is None else slugify(title)

@@ -1,0 +1,259 @@
+"""Writes computed snapshots and the taxonomy into the store in bulk, in the caller's transaction.
+
+Snapshots follow the store writer's rules (db/importers/store.py): one snapshot per team,
+role, region, source and period; the same facts again leave it unchanged, different facts
+replace it. Computed data comes in hundreds of snapshots with dozens of skills each, so rows
+are inserted in batches rather than one ORM object at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.importers.document import normalize_name
+from db.importers.store import StoreOutcome, StoreResult, find_role
+from db.ingest.aggregate import ComputedSnapshot
+from db.ingest.taxonomy import Taxonomy
+from db.ingest_models import SkillCooccurrence
+from db.models import (
+    MarketSnapshot,
+    PayFigure,
+    Role,
+    RoleAlias,
+    Skill,
+    SkillAlias,
+    SkillFigure,
+)
+
+_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class SkillCatalogue:
+    """How the taxonomy's skills are known in this store."""
+
+    names: dict[str, str]  # taxonomy slug -> store skill name
+    ids: dict[str, int]  # store skill name -> skill id
+    # Taxonomy slugs that denote the same store skill as another one (first claim wins in the
+    # alias table), mapped to that one: counting them apart would count one skill twice.
+    merged: dict[str, str]
+
+
+async def sync_taxonomy(session: AsyncSession, taxonomy: Taxonomy) -> SkillCatalogue:
+    """Make every taxonomy skill a store skill with its aliases; reuse the ones that exist."""
+    skills = {s.slug: s for s in (await session.exec(select(Skill))).all()}
+    aliases = {a.normalized: a.skill_id for a in (await session.exec(select(SkillAlias))).all()}
+    by_id = {s.id: s for s in skills.values()}
+    missing = []
+    found: dict[str, Skill] = {}
+    for entry in taxonomy.skills:
+        existing = skills.get(entry.slug)
+        if existing is None and normalize_name(entry.name) in aliases:
+            existing = by_id.get(aliases[normalize_name(entry.name)])
+        if existing is None:
+            missing.append(entry)
+        else:
+            found[entry.slug] = existing
+    created = [Skill(slug=entry.slug, name=entry.name) for entry in missing]
+    session.add_all(created)
+    await session.flush()
+    for entry, skill in zip(missing, created, strict=True):
+        found[entry.slug] = skill
+    new_aliases = []
+    for entry in taxonomy.skills:
+        skill_id = found[entry.slug].id
+        assert skill_id is not None
+        for alias in (entry.name, *entry.all_aliases):
+            normalized = normalize_name(alias)
+            if normalized and normalized not in aliases:
+                aliases[normalized] = skill_id
+                new_aliases.append({"skill_id": skill_id, "alias": alias, "normalized": normalized})
+    for start in range(0, len(new_aliases), _BATCH):
+        await session.execute(insert(SkillAlias), new_aliases[start : start + _BATCH])
+    names: dict[str, str] = {}
+    ids: dict[str, int] = {}
+    merged: dict[str, str] = {}
+    first_slug_of: dict[int, str] = {}
+    for entry in taxonomy.skills:
+        skill = found[entry.slug]
+        assert skill.id is not None
+        names[entry.slug] = skill.name
+        ids[skill.name] = skill.id
+        first = first_slug_of.setdefault(skill.id, entry.slug)
+        if first != entry.slug:
+            merged[entry.slug] = first
+    return SkillCatalogue(names, ids, merged)
+
+
+async def write_snapshots(
+    session: AsyncSession,
+    computed: Sequence[ComputedSnapshot],
+    skill_ids: dict[str, int],
+    role_aliases: dict[str, tuple[str, ...]] | None = None,
+) -> list[StoreResult]:
+    """Store each computed snapshot: created, replaced when its figures changed, else kept."""
+    if not computed:
+        return []
+    role_ids: dict[str, int] = {}
+    for item in computed:
+        title = item.document.role.title
+        if title not in role_ids:
+            aliases = (role_aliases or {}).get(title, ())
+            role_ids[title] = await _role_id(session, title, item.document.role.slug, aliases)
+    teams = {item.document.team_id for item in computed}
+    sources = {item.document.source for item in computed}
+    starts = [item.document.period_start for item in computed]
+    existing_rows = (
+        await session.exec(
+            select(MarketSnapshot).where(
+                col(MarketSnapshot.team_id).in_(teams),
+                col(MarketSnapshot.source).in_(sources),
+                col(MarketSnapshot.period_start) >= min(starts),
+            )
+        )
+    ).all()
+    existing: dict[tuple[str, int, str, str, date, date], MarketSnapshot] = {
+        (s.team_id, s.role_id, s.region, s.source, s.period_start, s.period_end): s
+        for s in existing_rows
+    }
+    results: list[StoreResult | None] = []
+    to_insert: list[tuple[int, ComputedSnapshot, str, StoreOutcome]] = []
+    replaced_ids: list[int] = []
+    for index, item in enumerate(computed):
+        document = item.document
+        role_id = role_ids[document.role.title]
+        checksum = document.checksum()
+        key = (
+            document.team_id,
+            role_id,
+            document.region,
+            document.source,
+            document.period_start,
+            document.period_end,
+        )
+        old = existing.get(key)
+        if old is not None and old.checksum == checksum:
+            assert old.id is not None
+            results.append(
+                StoreResult(old.id, StoreOutcome.UNCHANGED, document.role.title, old.period_label)
+            )
+            continue
+        outcome = StoreOutcome.CREATED
+        if old is not None:
+            assert old.id is not None
+            replaced_ids.append(old.id)
+            outcome = StoreOutcome.REPLACED
+        results.append(None)
+        to_insert.append((index, item, checksum, outcome))
+    for start in range(0, len(replaced_ids), 500):
+        chunk = replaced_ids[start : start + 500]
+        # Children first: the figures would cascade, but not every backend cascades the same.
+        for table in (SkillCooccurrence, PayFigure, SkillFigure):
+            await session.execute(delete(table).where(col(table.snapshot_id).in_(chunk)))
+        await session.execute(delete(MarketSnapshot).where(col(MarketSnapshot.id).in_(chunk)))
+    now = datetime.now(UTC)
+    pay_rows: list[dict[str, object]] = []
+    skill_rows: list[dict[str, object]] = []
+    pair_rows: list[dict[str, object]] = []
+    for index, item, checksum, outcome in to_insert:
+        document = item.document
+        snapshot = MarketSnapshot(
+            team_id=document.team_id,
+            role_id=role_ids[document.role.title],
+            region=document.region,
+            published_on=document.published_on,
+            period_label=document.period_label,
+            period_start=document.period_start,
+            period_end=document.period_end,
+            source=document.source,
+            source_kind=document.source_kind,
+            checksum=checksum,
+            imported_at=now,
+            sample_size=document.sample_size,
+            supply_sample_size=document.supply_sample_size,
+        )
+        session.add(snapshot)
+        await session.flush()
+        assert snapshot.id is not None
+        results[index] = StoreResult(
+            snapshot.id, outcome, document.role.title, document.period_label
+        )
+        for pay in document.pay:
+            pay_rows.append(
+                {
+                    "snapshot_id": snapshot.id,
+                    "kind": pay.kind,
+                    "region": pay.region,
+                    "median": pay.median,
+                    "low": pay.low,
+                    "high": pay.high,
+                    "p10": pay.p10,
+                    "p25": pay.p25,
+                    "p75": pay.p75,
+                    "p90": pay.p90,
+                    "sample_size": pay.sample_size,
+                }
+            )
+        for skill in document.skills:
+            skill_rows.append(
+                {
+                    "snapshot_id": snapshot.id,
+                    "skill_id": skill_ids[skill.name],
+                    "demand_pct": skill.demand_pct,
+                    "supply_pct": skill.supply_pct,
+                    "demand_low_pct": skill.demand_low_pct,
+                    "demand_high_pct": skill.demand_high_pct,
+                    "is_essential": skill.is_essential,
+                    "is_emerging": skill.is_emerging,
+                    "is_gap": skill.is_gap,
+                    "rank": skill.rank,
+                    "sample_size": skill.sample_size,
+                    "note": skill.note,
+                }
+            )
+        for pair in item.cooccurrences:
+            pair_rows.append(
+                {
+                    "snapshot_id": snapshot.id,
+                    "skill_id": skill_ids[pair.skill],
+                    "other_skill_id": skill_ids[pair.other],
+                    "ads": pair.ads,
+                    "share_pct": pair.share_pct,
+                }
+            )
+    for table, rows in (
+        (PayFigure, pay_rows),
+        (SkillFigure, skill_rows),
+        (SkillCooccurrence, pair_rows),
+    ):
+        for start in range(0, len(rows), _BATCH):
+            await session.execute(insert(table), rows[start : start + _BATCH])
+    return [result for result in results if result is not None]
+
+
+async def _role_id(
+    session: AsyncSession, title: str, slug: str, aliases: Sequence[str] = ()
+) -> int:
+    role = await find_role(session, title)
+    if role is not None:
+        assert role.id is not None
+        return role.id
+    role = Role(slug=slug, title=title)
+    session.add(role)
+    await session.flush()
+    assert role.id is not None
+    for alias in dict.fromkeys((title, *aliases)):
+        normalized = normalize_name(alias)
+        taken = (
+            await session.exec(select(RoleAlias).where(RoleAlias.normalized == normalized))
+        ).first()
+        if normalized and taken is None:
+            session.add(RoleAlias(role_id=role.id, alias=alias, normalized=normalized))
+            await session.flush()
+    return role.id
