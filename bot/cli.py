@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot import store_cli
+from bot import cli_ingest, store_cli
 from digests import cli as digests_cli
 from bot.settings import load_settings
 from db.engine import create_engine, prepare, upgrade
@@ -18,6 +18,7 @@ db_app = typer.Typer(help="Store administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 store_cli.register(app)
 digests_cli.register(app)
+cli_ingest.register(app)
 
 
 @db_app.command("upgrade")
