@@ -13,10 +13,12 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
+from db.digest_models import DeliveryKind
 from db.market import MarketReader
 from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE
 from digests.clock import Clock
 from digests.content import DigestBuilder
+from digests.personal_check import PersonalCheckComposer
 from digests.sender import DigestSender, SenderConfig, TokenSource
 from digests.worker import Worker
 
@@ -57,13 +59,17 @@ def sender_config(settings: Settings) -> SenderConfig:
 def build_sender(
     settings: Settings, engine: AsyncEngine, market: MarketReader | None = None
 ) -> DigestSender:
-    return DigestSender(
+    market = market or MarketReader(engine)
+    sender = DigestSender(
         engine,
-        DigestBuilder(market or MarketReader(engine)),
+        DigestBuilder(market),
         token_source(settings, engine),
         api_url=settings.slack_api_url,
         config=sender_config(settings),
     )
+    # The opt-in weekly personal DM (issue 4) rides on the same ledger and sender.
+    sender.add_composer(DeliveryKind.PERSONAL_CHECK, PersonalCheckComposer(engine, market))
+    return sender
 
 
 def grace_of(settings: Settings) -> timedelta:

@@ -173,14 +173,19 @@ class DigestSender:
         client = self._clients.get(token)
         if client is None:
             if self._session is None:
-                self._session = aiohttp.ClientSession()
-            # No server-error retry handler: a 5xx after a post may still have posted, so
-            # retries go through the ledger, which looks before posting again.
+                # The client's own timeout does not apply to a session it is given.
+                self._session = aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=self.config.timeout),
+                    connector=aiohttp.TCPConnector(limit=200),
+                )
+            # No retry handlers: after a 5xx or a dropped connection the post may still have
+            # gone through, so retries go through the ledger, which looks before posting again.
             client = AsyncWebClient(
                 token=token,
                 base_url=self.api_url,
                 session=self._session,
                 timeout=int(self.config.timeout),
+                retry_handlers=[],
             )
             self._clients[token] = client
         return client
