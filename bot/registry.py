@@ -23,6 +23,8 @@ FEATURE_MODULES: tuple[str, ...] = (
     "commands.settings",
     "commands.share",
     "commands.home",
+    "commands.check",
+    "commands.profile",
     # Other features' modules go above this line. Stand-ins for buttons of features not
     # built yet come last, so a real listener listed above always wins.
     "commands.coming_soon",

@@ -142,6 +142,7 @@ class NameIndex:
             known = self._by_compact.get(compact, candidate)
             self._by_compact[compact] = candidate if known == candidate else None
         self._memo: dict[str, Resolution] = {}
+        self._slugs: dict[str, Candidate] = {}
         self._longest_name_words = max((len(k.split()) for k in self._choice_keys), default=1)
         self._scan_all = len(self._choices) < scan_all_below
         self._lengths = np.array([len(key) for key in self._choice_keys], dtype=np.int32)
@@ -159,6 +160,12 @@ class NameIndex:
 
     def __len__(self) -> int:
         return len({candidate.slug for _, candidate in self._choices})
+
+    def by_slug(self, slug: str) -> Candidate | None:
+        """The candidate with this slug (what a modal or button sends back), if it exists."""
+        if not self._slugs:
+            self._slugs = {candidate.slug: candidate for _, candidate in self._choices}
+        return self._slugs.get(slug)
 
     def resolve(self, text: str) -> Resolution:
         query = normalize_name(text)
