@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from commands.lookup import choose_role, no_data, region_note, rerun_command, stats_for
+from commands.lookup import (
+    choose_role,
+    no_data,
+    region_note,
+    render_card,
+    rerun_command,
+    stats_for,
+)
 from commands.router import CommandRequest, Subcommand, router_for
-from templates import SlackMessage, render_message
+from templates import SlackMessage
 
 
 async def answer_gaps(request: CommandRequest) -> SlackMessage:
@@ -16,7 +23,9 @@ async def answer_gaps(request: CommandRequest) -> SlackMessage:
     stats = await stats_for(request, chosen)
     if stats is None:
         return no_data(chosen, request.name)
-    return render_message(
+    return render_card(
+        stats,
+        (chosen.slug, chosen.region, chosen.typed, request.shared),
         "gaps.j2",
         stats=stats,
         gaps=stats.skills_by_gap(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from commands.parser import LONDON, UK, echo, parse_role_query, without_region
 from commands.router import CommandRequest
@@ -143,3 +144,23 @@ def region_note(chosen: Chosen, stats: RoleStats) -> str:
     return (
         f"Skills figures are for the whole {stats.snapshot.region}; none are {chosen.region}-only."
     )
+
+
+# Rendered cards, keyed by the figures object they were made from. The read model hands out
+# the same object until the store's data changes, so identity is an exact freshness check;
+# the object is kept with the card so its id cannot be reused by another while cached.
+_MAX_CACHED_CARDS = 512
+_cards: dict[tuple[object, ...], tuple[object, SlackMessage]] = {}
+
+
+def render_card(source: object, key: tuple[object, ...], name: str, **context: Any) -> SlackMessage:
+    """`render_message(name, **context)`, reused while `source` and `key` are unchanged."""
+    cache_key = (name, id(source), *key)
+    hit = _cards.get(cache_key)
+    if hit is not None and hit[0] is source:
+        return hit[1]
+    message = render_message(name, **context)
+    if len(_cards) >= _MAX_CACHED_CARDS:
+        _cards.clear()
+    _cards[cache_key] = (source, message)
+    return message

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from commands.lookup import choose_role, no_data, places_for, rerun_command, stats_for
+from commands.lookup import (
+    choose_role,
+    no_data,
+    places_for,
+    render_card,
+    rerun_command,
+    stats_for,
+)
 from commands.router import CommandRequest, Subcommand, router_for
-from templates import SlackMessage, render_message
+from templates import SlackMessage
 
 TOP_SKILLS = 8
 TOP_GAPS = 5
@@ -21,10 +28,13 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
         return no_data(chosen, request.name)
     # Essential skills are what most employers require; demand % ranks them when known.
     top_skills = stats.essential_skills() or stats.most_demanded(TOP_SKILLS)
-    return render_message(
+    places = places_for(chosen.region)
+    return render_card(
+        stats,
+        (tuple(places), chosen.slug, chosen.typed, request.shared),
         "role_card.j2",
         stats=stats,
-        places=places_for(chosen.region),
+        places=places,
         tenure=stats.role.typical_tenure_months,
         top_skills=top_skills[:TOP_SKILLS],
         gaps=stats.top_gaps(TOP_GAPS),

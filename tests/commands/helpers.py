@@ -51,3 +51,16 @@ def action_ids(message: dict[str, Any]) -> dict[str, str]:
             if element.get("type") == "button":
                 found[element["action_id"]] = element.get("value", "")
     return found
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action_id, value) of every button, in order, repeats kept."""
+    found = []
+    for block in message.get("blocks", []):
+        elements = list(block.get("elements", []))
+        if "accessory" in block:
+            elements.append(block["accessory"])
+        found += [
+            (e["action_id"], e.get("value", "")) for e in elements if e.get("type") == "button"
+        ]
+    return found
