@@ -1,4 +1,4 @@
-"""Worker processes killed mid-run, and workers racing: every due channel gets exactly one digest."""
+"""Workers killed mid-run, and workers racing: every due channel gets exactly one digest."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ async def test_kill_9_mid_run_then_restart_delivers_each_channel_once(
     assert 0 < sum(before_restart.values()) < len(channels)
 
     second = await start_worker(harness, database_url, tmp_path, "--until-idle")
-    output, errors = await asyncio.wait_for(second.communicate(), timeout=120)
+    _, errors = await asyncio.wait_for(second.communicate(), timeout=120)
     assert second.returncode == 0, errors.decode()
     assert_exactly_one_each(harness, channels)
     # The restart looked in the channel for what the killed worker had posted.
