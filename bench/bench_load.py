@@ -41,7 +41,10 @@ COMMAND_TEXT = "role ai engineer"
 ANSWER_MARKER = "AI Engineer"
 BARE_TEXT = "AI Engineer: a fixed answer"
 WARMUP_REQUESTS = 30
-REQUESTS_PER_CLIENT = {4: 100, 16: 40}
+REQUESTS_PER_CLIENT = {4: 50, 16: 20}
+# Servers and clients share the machine's cores with whatever else runs: alternating short
+# rounds of the two servers spreads that noise evenly over both.
+ROUNDS = 3
 TARGETS = {"p50": 1.5, "p99": 1.5, "rps": 2 / 3}
 
 
@@ -128,7 +131,7 @@ class Bench:
             acked = time.monotonic()
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}: {text[:200]}")
-        if text and _carries_answer(text):
+        if ANSWER_MARKER in text:  # plain substring: same client cost for either server
             return acked - started
         # The answer follows the ack: wait for the call that carries it.
 
@@ -211,6 +214,17 @@ def start_servers(
     return urls, [bare, skillgap]
 
 
+def pooled(results: list[Result]) -> Result:
+    first = results[0]
+    return Result(
+        first.name,
+        first.clients,
+        [latency for result in results for latency in result.latencies],
+        sum(result.seconds for result in results),
+        sum(result.failures for result in results),
+    )
+
+
 def report(bare: Result, ours: Result) -> list[str]:
     lines = []
     for result in (bare, ours):
@@ -236,17 +250,19 @@ async def main() -> int:
                     await bench.load(name, url, 4, WARMUP_REQUESTS // 4)
                 verdicts = []
                 print("bench_load: signed /skillgap role requests, timed until the answer arrives")
+                print(
+                    f"  ({ROUNDS} alternating rounds per setting, pooled; ratios are skillgap/bare)"
+                )
                 for clients, per_client in REQUESTS_PER_CLIENT.items():
-                    bare = await bench.load("bare Bolt", urls["bare Bolt"], clients, per_client)
-                    ours = await bench.load("skillgap", urls["skillgap"], clients, per_client)
+                    rounds: dict[str, list[Result]] = {"bare Bolt": [], "skillgap": []}
+                    for _ in range(ROUNDS):
+                        for name, url in urls.items():
+                            rounds[name].append(await bench.load(name, url, clients, per_client))
+                    bare, ours = pooled(rounds["bare Bolt"]), pooled(rounds["skillgap"])
                     print("\n".join(report(bare, ours)))
                     if clients == 4:
-                        verdicts.append(
-                            ("p50 within 1.5x at 4", ours.p50 / bare.p50 <= TARGETS["p50"])
-                        )
-                        verdicts.append(
-                            ("p99 within 1.5x at 4", ours.p99 / bare.p99 <= TARGETS["p99"])
-                        )
+                        verdicts.append(("p50 <= 1.5x at 4", ours.p50 / bare.p50 <= TARGETS["p50"]))
+                        verdicts.append(("p99 <= 1.5x at 4", ours.p99 / bare.p99 <= TARGETS["p99"]))
                     if clients == 16:
                         verdicts.append(
                             ("req/s >= 2/3 at 16", ours.rps / bare.rps >= TARGETS["rps"])
