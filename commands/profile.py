@@ -34,6 +34,18 @@ async def _role_title(services: Services, team_id: str, role_slug: str | None) -
     return ""
 
 
+def feedback_of(profile: SavedProfile | None) -> dict[str, Any]:
+    """The stored feedback summary with every field present (older rows may lack some)."""
+    stored = profile.last_feedback if profile else {}
+    return {
+        "role_title": str(stored.get("role_title") or ""),
+        "coverage": stored.get("coverage"),
+        "essential_lacking": [str(n) for n in stored.get("essential_lacking") or []],
+        "next_skills": [str(n) for n in stored.get("next_skills") or []],
+        "best_fit": stored.get("best_fit"),
+    }
+
+
 async def answer_me(request: CommandRequest) -> SlackMessage:
     services = request.services
     profile = await load_profile(services.engine, request.team_id, request.user_id)
@@ -47,7 +59,7 @@ async def _me_message(
         "profile_me.j2",
         profile=profile,
         role_title=await _role_title(services, team_id, profile.role_slug if profile else None),
-        feedback=profile.last_feedback if profile else {},
+        feedback=feedback_of(profile),
     )
 
 
@@ -103,7 +115,7 @@ async def profile_home_section(request: HomeRequest) -> list[dict[str, Any]]:
         role_title=await _role_title(
             services, request.team_id, profile.role_slug if profile else None
         ),
-        feedback=profile.last_feedback if profile else {},
+        feedback=feedback_of(profile),
     )
     blocks: list[dict[str, Any]] = document["blocks"]
     return blocks

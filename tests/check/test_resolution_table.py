@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from db.resolve import MatchKind, NameIndex, split_terms, strip_filler
 from tests.check.taxonomy import candidate, taxonomy_index
@@ -277,3 +279,15 @@ def test_type_ahead_suggests_names_starting_with_the_text_first() -> None:
     assert SCANNED.suggest("kuber")[0].name == "Kubernetes"
     assert SCANNED.suggest("kubernets")[0].name == "Kubernetes"  # a slip still finds it
     assert SCANNED.suggest("") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_resolves_without_crashing_or_losing_terms(text: str) -> None:
+    result = INDEXED.resolve_terms(text)
+    for resolution in result.resolutions:
+        assert resolution.query.strip()  # every term is something the person typed
+        assert (resolution.match is None) == (
+            resolution.kind in (MatchKind.UNKNOWN, MatchKind.AMBIGUOUS)
+        )
+    assert len(result.resolutions) <= 40
