@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import typer
 
 from bot import cli_ingest, store_cli
-from digests import cli as digests_cli
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from db.engine import create_engine, prepare, upgrade
+from digests import cli as digests_cli
 
 app = typer.Typer(
     help="SkillGap: UK tech labour-market intelligence in Slack.", no_args_is_help=True
@@ -39,16 +40,75 @@ def db_upgrade() -> None:
 @app.command("run")
 def run_default() -> None:
     """Start what fits the environment: Slack when credentials are set, else the local shell."""
+    from bot.modes import RunMode, choose_run_mode, describe_missing
+
+    settings = load_settings()
 
     async def set_up() -> None:
-        engine = create_engine(load_settings().database_url)
+        engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
         finally:
             await engine.dispose()
 
     asyncio.run(set_up())
-    typer.echo("Store ready.")
+    typer.echo("Store ready.", err=True)
+    mode = choose_run_mode(settings)
+    if mode is RunMode.SHELL:
+        hint = describe_missing(settings)
+        if hint:
+            typer.echo(f"{hint} Starting the local shell instead.", err=True)
+        _run_shell(settings, as_json=False)
+    elif mode is RunMode.SOCKET:
+        _run_socket_mode(settings)
+    else:
+        _serve(settings)
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(
+        None, help="Interface to listen on (default: HOST or 0.0.0.0)."
+    ),
+    port: int | None = typer.Option(None, help="Port to listen on (default: PORT or 3000)."),
+) -> None:
+    """HTTP mode: Slack posts to /slack/events; also /healthz, /metrics and OAuth install."""
+    settings = load_settings()
+    if settings.slack_app_token and not (host or port):
+        typer.echo("SLACK_APP_TOKEN is set: `skillgap run` would use Socket Mode.", err=True)
+    _serve(settings, host=host, port=port)
+
+
+@app.command("shell")
+def shell(
+    as_json: bool = typer.Option(False, "--json", help="Print raw payloads, one JSON per line."),
+) -> None:
+    """Try SkillGap without Slack: type /skillgap lines (or pipe them in) and see the answers."""
+    _run_shell(load_settings(), as_json=as_json)
+
+
+def _serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    from bot.web import MissingSigningSecret
+    from bot.web import serve as serve_http
+
+    try:
+        serve_http(settings, host=host, port=port)
+    except MissingSigningSecret as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
+
+
+def _run_shell(settings: Settings, *, as_json: bool) -> None:
+    from bot.shell import run_shell
+
+    run_shell(settings, as_json=as_json)
+
+
+def _run_socket_mode(settings: Settings) -> None:
+    from bot.modes import run_socket_mode
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_socket_mode(settings))
 
 
 def main() -> None:
