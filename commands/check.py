@@ -84,14 +84,17 @@ async def answer_check(request: CommandRequest) -> SlackMessage | None:
         return render_message(
             "problem.j2", problem="no_data", command="check", role=role.title, region=""
         )
-    check, dm_sent = outcome
+    check, dm_sent, feedback = outcome
+    if not dm_sent:
+        # Slack refused the DM (DMs with apps turned off): the answer is still the person's
+        # own, so it comes back here, where only they can see it.
+        return feedback
     return render_message(
         "check_sent.j2",
         role_title=check.role_title,
         coverage=check.coverage.percent,
         unknown=[echo(r.query) for r in terms.unknown],
         ambiguous=_ambiguous(terms),
-        dm_failed=not dm_sent,
     )
 
 
@@ -146,10 +149,11 @@ async def run_check(
     profile: SavedProfile | None,
     *,
     save: bool = False,
-) -> tuple[SkillCheck, bool] | None:
+) -> tuple[SkillCheck, bool, SlackMessage] | None:
     """Assess, DM the feedback to the person (only them), and keep it if they saved a profile.
 
-    Returns the check and whether the DM went out; None when the role has no figures.
+    Returns the check, whether the DM went out, and the feedback; None when the role has no
+    figures.
     """
     held = list(terms.matches) if isinstance(terms, TermsResolution) else terms
     check = await check_skills(services.market, held, role.slug, team_id)
@@ -167,7 +171,7 @@ async def run_check(
         terms if isinstance(terms, TermsResolution) else None,
         saved=saved and profile is not None and profile.role_slug == role.slug,
     )
-    return check, await send_dm(client, user_id, message)
+    return check, await send_dm(client, user_id, message), message
 
 
 def feedback_message(

@@ -233,3 +233,14 @@ async def test_modal_submit_without_skills_shows_the_error_in_the_modal(
         "errors": {"skills": "Pick at least one skill."},
     }
     assert not answer.calls_to("chat.postMessage")
+
+
+async def test_when_slack_refuses_the_dm_the_feedback_comes_back_ephemeral(
+    slack_app: SlackAppHarness,
+) -> None:
+    slack_app.stub.fail("chat.postMessage", error="cannot_dm_bot")
+    answer = await slack_app.command("check python, aws", until=_noted)
+    assert not [c for c in answer.calls_to("chat.postMessage") if c.ok]
+    [reply] = answer.response_url_posts
+    assert reply.args["response_type"] == "ephemeral"
+    assert "Coverage:" in reply.text_content() and "✓ Python" in reply.text_content()
