@@ -1,0 +1,116 @@
+"""Skill extraction: whole phrases, case-aware short names, context that rules a name out."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.ingest.extract import SkillExtractor, trie_pattern
+from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
+
+EXTRACTOR = SkillExtractor(load_taxonomy())
+
+
+def names(text: str) -> set[str]:
+    return {skill.name for skill in EXTRACTOR.skills(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are refining our go-to-market strategy.",
+        "You will go to market with our sales team.",
+        "Present to the C-suite and other C-level leaders.",
+        "Our R&D lab and R & D budget.",
+        "Projects are tracked with a RAG status each week.",
+        "Spark joy in the team; rust never sleeps.",
+        "You will excel in a fast-paced environment.",
+        "Swift delivery matters to us.",
+        "Guard rails keep the warehouse safe.",
+        "Grade C or above in GCSE maths.",
+        "We go live in May and ask you to go the extra mile.",
+    ],
+)
+def test_ordinary_words_are_not_skills(text: str) -> None:
+    assert names(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Write services in Go and Rust.", {"Go", "Rust"}),
+        ("Golang microservices", {"Go", "Microservices"}),
+        ("Statistics in R, systems in C and C++.", {"Statistics", "R", "C", "C++"}),
+        ("C/C++ and C# on .NET", {"C", "C++", "C#", ".NET"}),
+        ("Batch jobs on Spark; Apache Spark streaming", {"Apache Spark"}),
+        ("React Native apps", {"React Native"}),
+        ("React and Redux", {"React", "Redux"}),
+        ("Build RAG pipelines", {"Retrieval-Augmented Generation"}),
+        ("fine-tuning, fine tuning and finetuning", {"Model Fine-Tuning at Scale"}),
+        ("LoRA/QLoRA adapters", {"Model Fine-Tuning at Scale"}),
+        ("Kubernetes (k8s) on AWS", {"Kubernetes", "Cloud Platforms"}),
+        ("vector databases such as Pinecone", {"Vector Database Optimisation", "Pinecone"}),
+        (
+            "LangChain, LlamaIndex, LangGraph and CrewAI",
+            {"LangChain", "LlamaIndex", "Agentic AI Frameworks"},
+        ),
+        ("PYTHON and python3", {"Python"}),
+    ],
+)
+def test_skills_are_found(text: str, expected: set[str]) -> None:
+    assert names(text) == expected
+
+
+def test_one_result_per_skill_in_order_of_mention() -> None:
+    found = [s.name for s in EXTRACTOR.skills("Python, then PyTorch, then Python again")]
+    assert found == ["Python", "PyTorch"]
+
+
+def test_matches_do_not_cross_word_boundaries() -> None:
+    assert names("an array of rays; ragged edges; goodness; cargo") == set()
+
+
+def test_case_changing_characters_keep_offsets_aligned() -> None:
+    assert names("İstanbul office using Python") == {"Python"}
+
+
+def test_trie_pattern_prefers_the_longest_alias() -> None:
+    import re
+
+    pattern = re.compile(trie_pattern(["react", "react native", "reactjs"]))
+    for text in ("react native", "reactjs", "react"):
+        found = pattern.match(text)
+        assert found is not None and found.group() == text
+
+
+def test_taxonomy_refuses_an_alias_owned_twice() -> None:
+    text = """
+format: skillgap-taxonomy
+version: 1
+skills:
+  a:
+    - {name: One, aliases: [shared]}
+    - {name: Two, aliases: [Shared]}
+"""
+    with pytest.raises(TaxonomyError, match="already belongs"):
+        parse_taxonomy(text)
+
+
+def test_shipped_taxonomy_has_several_hundred_skills() -> None:
+    taxonomy = load_taxonomy()
+    assert len(taxonomy.skills) >= 250
+    report_names = {
+        "Python",
+        "Machine Learning",
+        "Cloud Platforms",
+        "Large Language Models",
+        "Problem Solving",
+        "Production LLM Deployment",
+        "MLOps for GenAI",
+        "Model Fine-Tuning at Scale",
+        "AI Evaluation & Safety",
+        "Vector Database Optimisation",
+        "Agentic AI Frameworks",
+        "Prompt Engineering",
+        "Multimodal AI",
+    }
+    assert report_names <= {skill.name for skill in taxonomy.skills}

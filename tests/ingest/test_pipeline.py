@@ -1,0 +1,303 @@
+"""Ingest end to end on both backends: exact figures, de-duplication, idempotence, bad input."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from db.engine import session_factory
+from db.importers.document import InvalidImport
+from db.importers.store import StoreOutcome
+from db.ingest.aggregate import SnapshotRules
+from db.ingest.pipeline import Ingestor
+from db.ingest.stats import wilson_interval
+from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
+from db.market import MarketReader
+from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillFigure
+from tests.ingest.helpers import write_csv, write_jsonl
+
+TEAM = "T0001"
+WEEK_1 = date(2026, 3, 30)  # Monday of 2026-W14
+WEEK_2 = WEEK_1 + timedelta(weeks=1)
+RULES = SnapshotRules(min_ads=10, min_base_ads=10, emerging_min_ads=3, min_candidates=5)
+
+
+def week_one_ads() -> list[dict[str, str]]:
+    """Ten AI Engineer ads: Python in all, RAG in five, Kubernetes in two; known salaries."""
+    ads = []
+    for i in range(10):
+        words = ["Python services."]
+        if i < 5:
+            words.append("Build RAG pipelines.")
+        if i < 2:
+            words.append("Deploy on Kubernetes.")
+        ads.append(
+            {
+                "id": f"w1-{i}",
+                "title": "Senior AI Engineer" if i % 2 else "LLM Engineer",
+                "description": " ".join(words) + f" Team {i}.",
+                "created": (WEEK_1 + timedelta(days=i % 7)).isoformat(),
+                "location": "London, UK" if i < 4 else "Leeds",
+                "company": f"Company {i}",
+                "salary": f"£{60 + 5 * i}k",
+                "contract_type": "permanent",
+            }
+        )
+    return ads
+
+
+def week_two_ads() -> list[dict[str, str]]:
+    """Twelve ads: Python in all, RAG in nine, LangGraph (new) in six; day rates."""
+    ads = []
+    for i in range(12):
+        words = ["Python and"]
+        if i < 9:
+            words.append("RAG.")
+        if i < 6:
+            words.append("Agents with LangGraph.")
+        ads.append(
+            {
+                "id": f"w2-{i}",
+                "title": "GenAI Engineer",
+                "description": " ".join(words) + f" Squad {i}.",
+                "created": (WEEK_2 + timedelta(days=i % 7)).isoformat(),
+                "location": "Manchester",
+                "company": f"Firm {i}",
+                "salary": f"£{500 + 25 * i}/day",
+                "contract_type": "contract",
+            }
+        )
+    return ads
+
+
+async def count(engine: AsyncEngine, table: type) -> int:
+    async with session_factory(engine)() as session:
+        return int((await session.exec(select(func.count()).select_from(table))).one())
+
+
+async def snapshot(engine: AsyncEngine, source: str, region: str, start: date) -> MarketSnapshot:
+    async with session_factory(engine)() as session:
+        found = (
+            await session.exec(
+                select(MarketSnapshot).where(
+                    MarketSnapshot.team_id == TEAM,
+                    MarketSnapshot.source == source,
+                    MarketSnapshot.region == region,
+                    MarketSnapshot.period_start == start,
+                )
+            )
+        ).one()
+        return found
+
+
+async def skill_figures(engine: AsyncEngine, snapshot_id: int) -> dict[str, SkillFigure]:
+    async with session_factory(engine)() as session:
+        rows = (
+            await session.exec(
+                select(Skill.name, SkillFigure)
+                .join(SkillFigure, SkillFigure.skill_id == Skill.id)  # type: ignore[arg-type]
+                .where(SkillFigure.snapshot_id == snapshot_id)
+            )
+        ).all()
+        return {name: figure for name, figure in rows}
+
+
+async def test_exact_demand_and_pay_figures(engine: AsyncEngine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "week1.csv", week_one_ads())
+    summary = await Ingestor(engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    assert (summary.rows, summary.stored, summary.duplicates, summary.bad_rows) == (10, 10, 0, 0)
+    assert summary.snapshot_counts()[StoreOutcome.CREATED] == 1  # UK week; London has 4 ads
+
+    weekly = await snapshot(engine, "job ads, week", "UK", WEEK_1)
+    assert weekly.period_label == "2026-W14"
+    assert weekly.period_end == date(2026, 4, 5) == weekly.published_on
+    assert weekly.sample_size == 10 and weekly.supply_sample_size is None
+    figures = await skill_figures(engine, weekly.id or 0)
+    assert set(figures) == {"Python", "Retrieval-Augmented Generation", "Large Language Models"}
+    assert figures["Python"].demand_pct == 100.0
+    rag = figures["Retrieval-Augmented Generation"]
+    assert rag.demand_pct == 50.0 and rag.sample_size == 10
+    low, high = wilson_interval(5, 10)
+    assert (rag.demand_low_pct, rag.demand_high_pct) == (round(low, 1), round(high, 1))
+    assert (rag.demand_low_pct, rag.demand_high_pct) == (23.7, 76.3)
+    # "LLM Engineer" titles (five of ten) mention LLMs; Kubernetes (two ads) is below the minimum.
+    assert figures["Large Language Models"].demand_pct == 50.0
+    assert figures["Python"].rank == 1 and figures["Python"].is_essential
+
+    async with session_factory(engine)() as session:
+        pay = (
+            await session.exec(select(PayFigure).where(PayFigure.snapshot_id == weekly.id))
+        ).all()
+    assert [(p.kind, p.region, p.sample_size) for p in pay] == [(PayKind.ANNUAL, "UK", 10)]
+    # 60k..105k in 5k steps: the median is the mean of 80k and 85k; no tails from 10 figures.
+    assert pay[0].median == 82500
+    assert (pay[0].p10, pay[0].p25, pay[0].p75, pay[0].p90) == (None, None, None, None)
+
+
+async def test_same_file_twice_counts_once(empty_engine: AsyncEngine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "week1.csv", week_one_ads())
+    ingestor = Ingestor(empty_engine, team_id=TEAM, rules=RULES)
+    await ingestor.ingest_postings([path])
+    snapshots_before = await count(empty_engine, MarketSnapshot)
+    again = await ingestor.ingest_postings([path])
+    assert (again.stored, again.duplicates) == (0, 10)
+    assert again.snapshot_counts() == {StoreOutcome.UNCHANGED: 1}
+    assert await count(empty_engine, IngestedAd) == 10
+    assert await count(empty_engine, MarketSnapshot) == snapshots_before
+
+
+async def test_reposted_ads_and_repeated_ids_are_deduplicated(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ads = week_one_ads()
+    repost = dict(ads[0], id="new-id-for-the-same-ad", created=WEEK_1.isoformat())
+    repeated_id = dict(ads[1], description="Edited text, same id")
+    no_id = dict(ads[2], id="")  # keyed by its words, which ad w1-2 already has
+    path = write_csv(tmp_path / "ads.csv", [*ads, repost, repeated_id, no_id])
+    summary = await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    assert (summary.rows, summary.stored, summary.duplicates) == (13, 10, 3)
+    assert await count(empty_engine, IngestedAd) == 10
+
+
+async def test_bad_rows_are_reported_by_line_and_skipped(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    lines = [
+        '{"id": "a", "title": "AI Engineer", "description": "Python", "created": "2026-04-01"}',
+        "{not json",
+        '{"id": "b", "title": "", "description": "no title", "created": "2026-04-01"}',
+        '{"id": "c", "title": "AI Engineer", "description": "Go", "created": "yesterday"}',
+        "[1, 2]",
+        '{"id": "d", "title": "AI Engineer", "description": "Rust", "created": "02/04/2026"}',
+    ]
+    path = tmp_path / "ads.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    assert (summary.rows, summary.stored, summary.bad_rows) == (6, 2, 4)
+    assert [problem.line for problem in summary.problems] == [2, 3, 4, 5]
+    assert "not valid JSON" in summary.problems[0].message
+    assert "no title" in summary.problems[1].message
+    assert "'yesterday' is not a date" in summary.problems[2].message
+    async with session_factory(empty_engine)() as session:
+        dates = (await session.exec(select(col(IngestedAd.posted_on)))).all()
+    assert sorted(dates) == [date(2026, 4, 1), date(2026, 4, 2)]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("ads.csv", b"\x89PNG\r\n\x1a\n\x00\x00binary", "PNG image"),
+        ("ads.jsonl", b'[{"title": "AI Engineer"}]', "JSON array, not JSON Lines"),
+        ("ads.jsonl", b'{\n  "title": "AI Engineer"\n}\n', "one object per line"),
+        ("ads.csv", b"name,colour\nx,y\n", "no title column"),
+        ("ads.csv", b"", "is empty"),
+    ],
+)
+async def test_a_file_that_is_not_an_export_is_refused_whole(
+    empty_engine: AsyncEngine, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    good = write_csv(tmp_path / "good.csv", week_one_ads())
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    with pytest.raises(InvalidImport) as refused:
+        await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([good, bad])
+    assert message in str(refused.value)
+    assert str(bad) in str(refused.value)
+    assert await count(empty_engine, IngestedAd) == 0
+    assert await count(empty_engine, MarketSnapshot) == 0
+
+
+async def test_two_weeks_show_week_on_week_changes_in_the_read_model(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ingestor = Ingestor(engine, team_id=TEAM, rules=RULES)
+    await ingestor.ingest_postings([write_csv(tmp_path / "w1.csv", week_one_ads())])
+    await ingestor.ingest_postings([write_jsonl(tmp_path / "w2.jsonl", week_two_ads())])
+
+    week_two = await snapshot(engine, "job ads, week", "UK", WEEK_2)
+    figures = await skill_figures(engine, week_two.id or 0)
+    assert figures["Retrieval-Augmented Generation"].demand_pct == 75.0
+    # LangGraph: in no earlier ad, now in six of twelve: a new, emerging skill.
+    assert figures["Agentic AI Frameworks"].demand_pct == 50.0
+    assert figures["Agentic AI Frameworks"].is_emerging
+    assert not figures["Python"].is_emerging
+
+    reader = MarketReader(engine)
+    comparison = await reader.compare("ai-engineer", TEAM, source="job ads, week")
+    assert comparison is not None
+    assert comparison.older.period_label == "2026-W14"
+    assert comparison.newer.period_label == "2026-W15"
+    changes = {change.name: change for change in comparison.skill_changes}
+    assert changes["Retrieval-Augmented Generation"].demand.delta == 25.0
+    assert comparison.newly_emerging[0].name == "Agentic AI Frameworks"
+    assert comparison.has_changes
+
+    stats = await reader.role_stats("ai-engineer", TEAM, source="job ads, week")
+    assert stats is not None
+    daily = stats.pay_for(PayKind.DAILY)
+    assert daily is not None and daily.sample_size == 12
+    assert daily.median == 637.5  # £500..£775 a day in £25 steps
+    # Another workspace never sees this team's figures.
+    assert await reader.role_stats("ai-engineer", "T_OTHER", source="job ads, week") is None
+
+
+async def test_rolling_window_and_cooccurring_skills(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    rules = SnapshotRules(rolling_weeks=2, min_ads=10, min_base_ads=10)
+    ingestor = Ingestor(empty_engine, team_id=TEAM, rules=rules)
+    summary = await ingestor.ingest_postings(
+        [
+            write_csv(tmp_path / "w1.csv", week_one_ads()),
+            write_jsonl(tmp_path / "w2.jsonl", week_two_ads()),
+        ]
+    )
+    labels = sorted(result.period_label for result in summary.snapshots)
+    assert labels == ["2 weeks to 2026-04-12", "2026-W14", "2026-W15"]
+    rolling = await snapshot(empty_engine, "job ads, 2 weeks", "UK", WEEK_1)
+    assert rolling.sample_size == 22
+    figures = await skill_figures(empty_engine, rolling.id or 0)
+    assert figures["Retrieval-Augmented Generation"].demand_pct == round(100 * 14 / 22, 1)
+    async with session_factory(empty_engine)() as session:
+        python = (await session.exec(select(Skill).where(Skill.name == "Python"))).one()
+        rag = (
+            await session.exec(select(Skill).where(Skill.name == "Retrieval-Augmented Generation"))
+        ).one()
+        pair = (
+            await session.exec(
+                select(SkillCooccurrence).where(
+                    SkillCooccurrence.snapshot_id == rolling.id,
+                    SkillCooccurrence.skill_id == rag.id,
+                    SkillCooccurrence.other_skill_id == python.id,
+                )
+            )
+        ).one()
+    assert (pair.ads, pair.share_pct) == (14, 100.0)
+
+
+async def test_candidates_give_supply_and_gaps(empty_engine: AsyncEngine, tmp_path: Path) -> None:
+    ingestor = Ingestor(empty_engine, team_id=TEAM, rules=RULES)
+    await ingestor.ingest_postings([write_csv(tmp_path / "w1.csv", week_one_ads())])
+    candidates = [
+        {
+            "id": f"c{i}",
+            "skills": ["Python", "pytorch"] if i < 4 else "Python; Docker",
+            "date": "2026-04-02",
+        }
+        for i in range(8)
+    ] + [{"id": "c-bad", "skills": [], "date": "2026-04-02"}]
+    summary = await ingestor.ingest_candidates([write_jsonl(tmp_path / "people.jsonl", candidates)])
+    assert (summary.stored, summary.bad_rows) == (8, 1)
+    assert summary.snapshot_counts() == {StoreOutcome.REPLACED: 1}
+    weekly = await snapshot(empty_engine, "job ads, week", "UK", WEEK_1)
+    assert weekly.supply_sample_size == 8
+    figures = await skill_figures(empty_engine, weekly.id or 0)
+    assert figures["Python"].supply_pct == 100.0
+    rag = figures["Retrieval-Augmented Generation"]
+    assert (rag.demand_pct, rag.supply_pct, rag.is_gap) == (50.0, 0.0, True)
+    assert await count(empty_engine, IngestedCandidate) == 8
