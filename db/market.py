@@ -69,6 +69,14 @@ class SnapshotInfo:
         return f"{self.source}, {self.period_label}"
 
     @property
+    def freshness(self) -> str:
+        """How fresh computed figures are; empty for reports, whose month is in `provenance`."""
+        if self.source_kind is SourceKind.JOB_ADS:
+            return f"ads up to {self.period_end.day} {self.period_end:%b %Y}"
+        # A report states only its month ("Updated April 2026"), so no day is claimed.
+        return ""
+
+    @property
     def is_team_data(self) -> bool:
         return self.team_id != PUBLIC_TEAM
 
