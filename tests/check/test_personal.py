@@ -1,0 +1,112 @@
+"""The gap logic: coverage and its formula, what to learn next, best-fit role, weekly changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
+from db.importers.store import store_documents
+from db.market import MarketReader
+from db.models import PayKind, SourceKind
+from db.personal import Reason, check_skills, feedback_summary, personal_changes
+from db.resolve import Candidate
+from tests.digests.data import may
+
+PYTHON = Candidate("python", "Python")
+SQL = Candidate("sql", "SQL")
+SPARK = Candidate("apache-spark", "Apache Spark")
+FINE_TUNING = Candidate("model-fine-tuning-at-scale", "Model Fine-Tuning at Scale")
+PROD_LLM = Candidate("production-llm-deployment", "Production LLM Deployment")
+
+DATA_ENGINEER = SnapshotDocument(
+    role=RoleDocument("Data Engineer"),
+    published_on=date(2026, 4, 1),
+    period_label="April 2026",
+    period_start=date(2026, 4, 1),
+    period_end=date(2026, 4, 30),
+    source="UK market report",
+    source_kind=SourceKind.CURATED,
+    pay=(PayDocument(PayKind.ANNUAL, "UK", median=65_000),),
+    skills=(
+        SkillDocument("Python", is_essential=True, rank=1),
+        SkillDocument("SQL", is_essential=True, rank=2),
+        SkillDocument("Apache Spark", demand_pct=50, supply_pct=30, rank=1),
+    ),
+)
+
+
+async def test_coverage_counts_essentials_double_and_shows_its_arithmetic(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    check = await check_skills(MarketReader(sqlite_engine), [PYTHON, FINE_TUNING], "ai-engineer")
+    assert check is not None
+    coverage = check.coverage
+    # The April report lists 5 essential skills and 8 others (gaps and emerging, merged).
+    assert (coverage.essential_total, coverage.other_total) == (5, 8)
+    assert (coverage.essential_held, coverage.other_held) == (1, 1)
+    assert coverage.percent == round(100 * (2 * 1 + 1) / (2 * 5 + 8))
+    assert coverage.formula.endswith("= 3/18")
+    assert [s.name for s in check.gaps_held] == ["Model Fine-Tuning at Scale"]
+    assert check.next_step == "Senior AI Engineer"
+    assert check.salary is not None and check.salary.median == 75_000
+    assert check.day_rate_london is not None and check.day_rate_london.median == 750
+
+
+async def test_next_skills_lead_with_two_essentials_then_demand_times_scarcity(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    check = await check_skills(MarketReader(sqlite_engine), [PYTHON, PROD_LLM], "ai-engineer")
+    assert check is not None
+    chosen = [(n.stat.name, n.reason) for n in check.next_skills]
+    assert len(chosen) == 5
+    assert [reason for _, reason in chosen[:2]] == [Reason.ESSENTIAL, Reason.ESSENTIAL]
+    # 65% x (1 - 22%) = 50.7 beats 45% x (1 - 12%) = 39.6 beats 40% x (1 - 15%) = 34.0
+    assert [name for name, _ in chosen[2:]] == [
+        "MLOps for GenAI",
+        "Model Fine-Tuning at Scale",
+        "AI Evaluation & Safety",
+    ]
+    assert check.next_skills[2].opportunity == 50.7
+    assert check.next_skills[3].emerging  # marked as emerging
+    assert "Production LLM Deployment" not in [name for name, _ in chosen]  # already held
+
+
+async def test_best_fit_compares_every_role_with_figures(sqlite_engine: AsyncEngine) -> None:
+    await store_documents(sqlite_engine, [DATA_ENGINEER])
+    market = MarketReader(sqlite_engine, recheck_seconds=0)
+    check = await check_skills(market, [PYTHON, SQL, SPARK], "ai-engineer")
+    assert check is not None
+    assert check.best_fit is not None and check.best_fit.title == "Data Engineer"
+    assert check.best_fit.coverage.percent == 100
+    assert [c.name for c in check.unlisted] == ["SQL", "Apache Spark"]
+    assert feedback_summary(check)["best_fit"] == "Data Engineer"
+
+
+async def test_one_role_known_means_no_best_fit_claim(sqlite_engine: AsyncEngine) -> None:
+    check = await check_skills(MarketReader(sqlite_engine), [PYTHON], "ai-engineer")
+    assert check is not None and check.best_fit is None
+
+
+async def test_a_role_without_figures_gives_no_check(sqlite_engine: AsyncEngine) -> None:
+    assert await check_skills(MarketReader(sqlite_engine), [PYTHON], "astronaut") is None
+
+
+async def test_weekly_changes_name_only_skills_the_person_lacks(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await store_documents(sqlite_engine, [may()])
+    comparison = await MarketReader(sqlite_engine, recheck_seconds=0).compare("ai-engineer")
+    assert comparison is not None
+    lacking = personal_changes(comparison, ["python"])
+    # Largest rise first; Model Context Protocol is new (no earlier figure), so no rise is
+    # claimed for it: it is reported as newly emerging instead.
+    assert [c.name for c in lacking.lacking_gained_demand] == [
+        "AI Evaluation & Safety",  # 40% -> 48%
+        "Production LLM Deployment",  # 75% -> 80%
+    ]
+    assert "Model Context Protocol" in [c.name for c in lacking.newly_emerging]
+    assert lacking.has_changes
+    holding = personal_changes(comparison, [PROD_LLM.slug, "ai-evaluation-and-safety"])
+    assert "Production LLM Deployment" not in [c.name for c in holding.lacking_gained_demand]
