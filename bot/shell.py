@@ -166,6 +166,7 @@ class Shell:
     async def _exchange(self, app: Any, session: ShellSession, body: str) -> None:
         stub = session.stub
         first = len(stub.calls)
+        baseline = asyncio.all_tasks()
         response = await app.async_dispatch(
             signed_request(session.settings.slack_signing_secret or "", body)
         )
@@ -174,7 +175,7 @@ class Shell:
             replies.append(Reply("ack", {"status": response.status, "text": response.body}))
         elif response.body:
             replies.append(Reply("ack", _ack_payload(response.body)))
-        await self._wait_for_answer(app, stub, first, answered=bool(response.body))
+        await wait_until_answered(stub, first, baseline, answered=bool(response.body))
         for call in stub.calls[first:]:
             if call.method == RESPONSE_URL_METHOD:
                 replies.append(Reply("response_url", call.args))
@@ -182,27 +183,6 @@ class Shell:
                 replies.append(Reply("api", call.args, call.method))
         session.buttons = _buttons_in(replies)
         self._show(replies, session.buttons)
-
-    async def _wait_for_answer(
-        self, app: Any, stub: SlackStub, first: int, *, answered: bool
-    ) -> None:
-        """Until listeners are done and the app has been quiet a moment (and has answered)."""
-        runner = app.listener_runner
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while loop.time() - started < _ANSWER_TIMEOUT_SECONDS:
-            pending = set(getattr(runner, "background", ()))
-            if pending:
-                await asyncio.wait(pending, timeout=_ANSWER_TIMEOUT_SECONDS)
-                continue
-            seen = len(stub.calls)
-            await asyncio.sleep(_QUIET_SECONDS)
-            if len(stub.calls) != seen or getattr(runner, "background", None):
-                continue
-            if answered or any(call.method not in _PLUMBING for call in stub.calls[first:]):
-                return
-            if loop.time() - started > _SILENCE_SECONDS:
-                return  # the app chose to say nothing
 
     def _show(self, replies: list[Reply], buttons: list[Button]) -> None:
         if self.as_json:
@@ -263,6 +243,52 @@ class Shell:
             sys.stderr.write(text + "\n")
         else:
             self.console.print(Text(text, style="dim"))
+
+
+async def wait_until_answered(
+    stub: SlackStub,
+    first: int,
+    baseline: set[asyncio.Task[Any]],
+    *,
+    answered: bool,
+    quiet: float = _QUIET_SECONDS,
+    silence: float = _SILENCE_SECONDS,
+    give_up_after: float = _ANSWER_TIMEOUT_SECONDS,
+) -> None:
+    """Until the work a request started is done and the app has been quiet a moment.
+
+    "Work" is every task created since `baseline` was taken (the listener, an answer a
+    command finishes in the background, lazy listeners), except the stub's connection
+    handlers, which live as long as their keep-alive connection. `first` is the number of
+    stub calls before the request; `answered` says whether the ack already carried a reply.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    current = asyncio.current_task()
+    while loop.time() - started < give_up_after:
+        running = {
+            task
+            for task in asyncio.all_tasks()
+            if task is not current and task not in baseline and not _serves_connections(task)
+        }
+        if running:
+            await asyncio.wait(running, timeout=max(0.0, give_up_after - (loop.time() - started)))
+            continue
+        seen = len(stub.calls)
+        await asyncio.sleep(quiet)
+        if len(stub.calls) != seen:
+            continue
+        if answered or any(call.method not in _PLUMBING for call in stub.calls[first:]):
+            return
+        if loop.time() - started > silence:
+            return  # the app chose to say nothing
+
+
+def _serves_connections(task: asyncio.Task[Any]) -> bool:
+    """aiohttp's per-connection server tasks (the stub's), which outlive any one answer."""
+    coroutine = task.get_coro()
+    module = getattr(getattr(coroutine, "cr_code", None), "co_filename", "")
+    return "aiohttp" in module and "web_protocol" in module
 
 
 def _ack_payload(body: str) -> dict[str, Any]:

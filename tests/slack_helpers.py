@@ -28,6 +28,7 @@ from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES
 from bot.settings import Settings
+from bot.shell import wait_until_answered
 from bot.slack_requests import (
     SlackUser,
     block_actions_body,
@@ -138,11 +139,20 @@ class SlackAppHarness:
         within: float,
     ) -> Answer:
         first = len(self.stub.calls)
+        baseline = asyncio.all_tasks()
         response = await self.dispatch(body)
         if settle is not None:
             await self.stub.wait_for(lambda _: settle(self.stub.calls[first:]), within=within)
         else:
-            await self.settled()
+            await wait_until_answered(
+                self.stub,
+                first,
+                baseline,
+                answered=bool(response.body),
+                quiet=0.05,
+                silence=0.3,
+                give_up_after=within,
+            )
         later = self.stub.calls[first:]
         posts = [
             call
@@ -153,16 +163,12 @@ class SlackAppHarness:
         return Answer(response, posts, api_calls)
 
     async def settled(self, quiet: float = 0.05, within: float = 5.0) -> None:
-        """Wait until the app's background work is done and no call arrived for `quiet` s."""
+        """Wait until no Web API call or response_url post arrived for `quiet` seconds."""
         async with asyncio.timeout(within):
-            runner = self.app.listener_runner
             while True:
-                pending = set(getattr(runner, "background", set()))
-                if pending:
-                    await asyncio.wait(pending)
                 count = len(self.stub.calls)
                 await asyncio.sleep(quiet)
-                if len(self.stub.calls) == count and not getattr(runner, "background", None):
+                if len(self.stub.calls) == count:
                     return
 
     async def command(
@@ -226,11 +232,14 @@ class SlackAppHarness:
     ) -> Answer:
         body = event_body(event, team_id=team_id or self.user.team_id, event_id=event_id)
         first = len(self.stub.calls)
+        baseline = asyncio.all_tasks()
         headers = {}
         if retry_num is not None:
             headers = {"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_timeout"}
         response = await self.dispatch(body, **headers)
-        await self.settled(within=within)
+        await wait_until_answered(
+            self.stub, first, baseline, answered=True, quiet=0.05, give_up_after=within
+        )
         return Answer(response, [], self.stub.calls[first:])
 
 

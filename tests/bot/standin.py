@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import services_from
+
+_pending: set[asyncio.Future[None]] = set()
 
 
 async def skillgap(
@@ -24,6 +27,16 @@ async def skillgap(
     if text == "late-boom":
         await ack(text="Working on it…")
         raise RuntimeError("secret internal detail after ack")
+    if text == "background":
+        # Acked now, answered by a task of its own that outlives this listener.
+        await ack(text="Working on it…")
+
+        async def finish() -> None:
+            await asyncio.sleep(0.6)
+            await respond(text="Finally, the answer", response_type="ephemeral")
+
+        _pending.add(asyncio.ensure_future(finish()))
+        return
     if text == "later":
         await ack()
         await respond(text="Here is your later answer", response_type="ephemeral")

@@ -72,6 +72,16 @@ async def test_json_mode_prints_every_payload_as_one_json_line(tmp_path: Path) -
     assert len(records) == 5
 
 
+async def test_a_line_waits_for_answers_finished_in_the_background(tmp_path: Path) -> None:
+    output = await run_shell_lines(tmp_path, "background", "/skillgap hello", as_json=True)
+    records = [json.loads(line) for line in output.splitlines()]
+    assert [r["payload"]["text"] for r in records] == [
+        "Working on it…",
+        "Finally, the answer",
+        "echo: hello",
+    ]
+
+
 async def test_text_mode_renders_answers_readably(tmp_path: Path) -> None:
     output = await run_shell_lines(tmp_path, "/skillgap hello", "/skillgap dm", as_json=False)
     assert "> /skillgap hello" in output
