@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 OPEN_ACTION = "open_skills_check"
 SAVE_ACTION = "save_skills"
 MODAL_CALLBACK = "skills_check"
-SKILLS_FIELD = "skills"
-ROLE_FIELD = "role"
-SAVE_FIELD = "save"
+SKILLS_FIELD = "check_skills"
+ROLE_FIELD = "check_role"
+SAVE_FIELD = "check_save"
 # The modal must open while the trigger is alive (3 s); the saved profile that pre-fills it
 # gets this long, and the modal opens empty rather than late.
 PREFILL_SECONDS = 0.8

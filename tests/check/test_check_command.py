@@ -115,11 +115,13 @@ async def test_bare_check_opens_the_modal_prefilled_from_the_saved_profile(
     assert opened.args["trigger_id"]
     view = opened.args["view"]
     assert view["callback_id"] == "skills_check"
-    skills = next(b for b in view["blocks"] if b.get("block_id") == "skills")["element"]
+    skills = next(b for b in view["blocks"] if b.get("block_id") == "check_skills")["element"]
     assert skills["type"] == "multi_external_select"
     assert [o["value"] for o in skills["initial_options"]] == [PYTHON.slug, FINE_TUNING.slug]
-    role = next(b for b in view["blocks"] if b.get("block_id") == "role")["element"]
+    role = next(b for b in view["blocks"] if b.get("block_id") == "check_role")["element"]
     assert role["initial_option"]["value"] == "ai-engineer"
+    save = next(b for b in view["blocks"] if b.get("block_id") == "check_save")["element"]
+    assert save["initial_options"] == save["options"]  # ticked: they saved before
     assert answer.ack_body is None  # acked empty, at once
 
 
@@ -136,7 +138,9 @@ async def test_the_modal_opens_while_the_store_is_locked(
         try:
             answer = await harness.command("check", until=_modal_opened, within=8.0)
             [opened] = answer.calls_to("views.open")
-            skills = next(b for b in opened.args["view"]["blocks"] if b.get("block_id") == "skills")
+            skills = next(
+                b for b in opened.args["view"]["blocks"] if b.get("block_id") == "check_skills"
+            )
             # Opened without waiting for the saved profile, which the lock keeps out of reach.
             assert "initial_options" not in skills["element"]
         finally:
@@ -149,7 +153,7 @@ async def test_check_my_skills_button_opens_the_same_modal(slack_app: SlackAppHa
     answer = await slack_app.press("open_skills_check", "ai-engineer", until=_modal_opened)
     [opened] = answer.calls_to("views.open")
     assert opened.args["view"]["callback_id"] == "skills_check"
-    role = next(b for b in opened.args["view"]["blocks"] if b.get("block_id") == "role")
+    role = next(b for b in opened.args["view"]["blocks"] if b.get("block_id") == "check_role")
     assert role["element"]["initial_option"]["text"]["text"] == "AI Engineer"
 
 
@@ -168,13 +172,15 @@ def _suggestion_body(action_id: str, value: str, user: SlackUser = ME) -> str:
 
 
 async def test_type_ahead_serves_skills_as_the_person_types(slack_app: SlackAppHarness) -> None:
-    response = await slack_app.dispatch(_suggestion_body("skills", "pyth"))
+    response = await slack_app.dispatch(_suggestion_body("check_skills", "pyth"))
     assert response.status == 200
     options = json.loads(response.body)["options"]
     assert options[0] == {"text": {"type": "plain_text", "text": "Python"}, "value": "python"}
-    misspelt = json.loads((await slack_app.dispatch(_suggestion_body("skills", "pyhton"))).body)
+    misspelt = json.loads(
+        (await slack_app.dispatch(_suggestion_body("check_skills", "pyhton"))).body
+    )
     assert "python" in [o["value"] for o in misspelt["options"]]
-    roles = json.loads((await slack_app.dispatch(_suggestion_body("role", ""))).body)
+    roles = json.loads((await slack_app.dispatch(_suggestion_body("check_role", ""))).body)
     assert {"text": {"type": "plain_text", "text": "AI Engineer"}, "value": "ai-engineer"} in (
         roles["options"]
     )
@@ -182,24 +188,24 @@ async def test_type_ahead_serves_skills_as_the_person_types(slack_app: SlackAppH
 
 def _submitted_view(slugs: list[str], role: str | None, save: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "skills": {
-            "skills": {
+        "check_skills": {
+            "check_skills": {
                 "type": "multi_external_select",
                 "selected_options": [
                     {"value": s, "text": {"type": "plain_text", "text": s}} for s in slugs
                 ],
             }
         },
-        "role": {
-            "role": {
+        "check_role": {
+            "check_role": {
                 "type": "external_select",
                 "selected_option": {"value": role, "text": {"type": "plain_text", "text": role}}
                 if role
                 else None,
             }
         },
-        "save": {
-            "save": {
+        "check_save": {
+            "check_save": {
                 "type": "checkboxes",
                 "selected_options": [{"value": "save"}] if save else [],
             }
@@ -230,7 +236,7 @@ async def test_modal_submit_without_skills_shows_the_error_in_the_modal(
     answer = await slack_app.submit(_submitted_view([], "ai-engineer", False))
     assert answer.ack_body == {
         "response_action": "errors",
-        "errors": {"skills": "Pick at least one skill."},
+        "errors": {"check_skills": "Pick at least one skill."},
     }
     assert not answer.calls_to("chat.postMessage")
 
