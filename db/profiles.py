@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from db.digest_models import Delivery, DeliveryKind, Subscription
 from db.engine import session_factory, transaction
 from db.profile_models import ProfileSkill, SkillProfile
 from db.resolve import Candidate
+from db.workspace_models import WorkspaceSettings
 
 # A profile is a short list; anything longer is someone pasting a CV.
 MAX_PROFILE_SKILLS = 60
@@ -44,10 +45,18 @@ class Forgotten:
     profile_skills: int = 0
     subscriptions: int = 0
     deliveries: int = 0
+    # Settings they changed keep their value; only the note of who changed them goes.
+    references: int = 0
 
     @property
     def total(self) -> int:
-        return self.profiles + self.profile_skills + self.subscriptions + self.deliveries
+        return (
+            self.profiles
+            + self.profile_skills
+            + self.subscriptions
+            + self.deliveries
+            + self.references
+        )
 
 
 async def load_profile(engine: AsyncEngine, team_id: str, user_id: str) -> SavedProfile | None:
@@ -157,11 +166,20 @@ async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forg
                 col(Subscription.target) == user_id,
             )
         )
+        references = await session.execute(
+            update(WorkspaceSettings)
+            .where(
+                col(WorkspaceSettings.team_id) == team_id,
+                col(WorkspaceSettings.updated_by) == user_id,
+            )
+            .values(updated_by="")
+        )
     return Forgotten(
         profiles=_count(profiles),
         profile_skills=_count(skills),
         subscriptions=_count(subscriptions),
         deliveries=_count(deliveries),
+        references=_count(references),
     )
 
 

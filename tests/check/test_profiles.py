@@ -14,6 +14,7 @@ from db.importers.store import store_documents
 from db.market import MarketReader
 from db.profiles import load_profile, rows_about, save_profile
 from db.resolve import Candidate
+from db.workspace import default_role_slug, set_default_role
 from digests import ledger
 from digests.content import DigestBuilder
 from digests.personal_check import PersonalCheckComposer, start_weekly_updates
@@ -117,6 +118,7 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
         await app.press("weekly_updates_on", "on")
         await app.press("save_skills", "ai-engineer|python", user=SOMEONE_ELSE)
         await save_profile(engine, ME_ELSEWHERE.team_id, ME.user_id, [PYTHON], None)
+        await set_default_role(engine, ME.team_id, "ai-engineer", ME.user_id)  # as an admin
         # A weekly DM falls due and waits in the delivery ledger.
         result = await ledger.tick(
             engine, datetime.now(UTC) + timedelta(days=8), grace=timedelta(days=30)
@@ -128,6 +130,7 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
         assert answer.ack_body is not None and answer.ack_body["response_type"] == "ephemeral"
         assert "deleted everything it kept about you" in answer.text
         assert "saved skills: 2" in answer.text and "weekly DM subscription: 1" in answer.text
+        assert "workspace settings you changed: 1" in answer.text
 
     assert await rows_about(engine, ME.team_id, ME.user_id) == 0
     person = {"team": ME.team_id, "user": ME.user_id}
@@ -137,6 +140,9 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
         await _count(engine, "subscriptions", "team_id = :team AND target = :user", **person) == 0
     )
     assert await _count(engine, "deliveries", "team_id = :team AND target = :user", **person) == 0
+    settings = "team_id = :team AND updated_by = :user"
+    assert await _count(engine, "workspace_settings", settings, **person) == 0
+    assert await default_role_slug(engine, ME.team_id) == "ai-engineer"  # the setting stays
     # Nobody else's rows went with mine.
     assert await load_profile(engine, ME.team_id, SOMEONE_ELSE.user_id) is not None
     assert await load_profile(engine, ME_ELSEWHERE.team_id, ME.user_id) is not None
