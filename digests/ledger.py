@@ -254,9 +254,10 @@ async def finish(
     *,
     now: datetime,
     error: str = "",
+    progress: dict[str, Any] | None = None,
 ) -> bool:
-    """Close a delivery: sent, skipped as quiet, held or failed."""
-    values: dict[str, Any] = {
+    """Close a delivery: sent, skipped as quiet, held or failed (with the last progress)."""
+    values: dict[str, Any] = dict(progress or {}) | {
         "status": status,
         "lease_owner": None,
         "lease_expires_at": None,
@@ -296,6 +297,37 @@ async def retry_later(
             "error": error[:1000],
         },
     )
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    """What a worker needs beside the row, fetched for a whole claim at once."""
+
+    subscriptions: dict[int, Subscription]
+    previous_sent_at: dict[int, datetime]  # by subscription id
+
+
+async def context_for(engine: AsyncEngine, deliveries: Sequence[Delivery]) -> ClaimContext:
+    """Subscriptions of the claimed rows and when each last had a delivery sent."""
+    ids = sorted({delivery.subscription_id for delivery in deliveries})
+    if not ids:
+        return ClaimContext({}, {})
+    async with session_factory(engine)() as session:
+        subscriptions = (
+            await session.exec(select(Subscription).where(col(Subscription.id).in_(ids)))
+        ).all()
+        current = {delivery.id for delivery in deliveries}
+        query = (
+            sql_select(col(Delivery.subscription_id), func.max(col(Delivery.sent_at)))
+            .where(
+                col(Delivery.subscription_id).in_(ids),
+                col(Delivery.status) == DeliveryStatus.SENT,
+                col(Delivery.id).not_in(current),
+            )
+            .group_by(col(Delivery.subscription_id))
+        )
+        sent = {int(row[0]): row[1] for row in (await session.execute(query)).all()}
+    return ClaimContext({s.id: s for s in subscriptions if s.id is not None}, sent)
 
 
 # -- reading the ledger ----------------------------------------------------------------------

@@ -132,6 +132,8 @@ class _Attempt:
     message_ts: str | None = None
     parts_sent: int = 0
     rate_limited: int = field(default=0)
+    # Progress of the final step, written together with the delivery's close (one write).
+    unrecorded: dict[str, Any] = field(default_factory=dict)
 
 
 class DigestSender:
@@ -158,6 +160,8 @@ class DigestSender:
         self._session = session
         self._own_session = session is None
         self._clients: dict[str, AsyncWebClient] = {}
+        # When each claimed delivery's subscription last had one sent (prefetched per claim).
+        self._previous_sent_at: dict[int, datetime | None] = {}
         self._composers: dict[DeliveryKind, Composer] = {
             DeliveryKind.CHANNEL_DIGEST: self.compose_channel_digest
         }
@@ -195,9 +199,12 @@ class DigestSender:
     async def compose_channel_digest(
         self, delivery: Delivery, subscription: Subscription
     ) -> Composition:
-        since = await ledger.last_sent_before(
-            self.engine, subscription.id or 0, delivery.scheduled_for
-        )
+        if delivery.id in self._previous_sent_at:
+            since = self._previous_sent_at.pop(delivery.id or 0)
+        else:
+            since = await ledger.last_sent_before(
+                self.engine, subscription.id or 0, delivery.scheduled_for
+            )
         digest = await self.builder.build(subscription.team_id, subscription.roles, since=since)
         week_of = delivery.scheduled_for.astimezone(ledger.schedule_of(subscription).zone).date()
         rendered = render_digest(digest, week_of=week_of)
@@ -211,11 +218,19 @@ class DigestSender:
 
     # -- delivering ----------------------------------------------------------------------
 
-    async def deliver(self, delivery: Delivery, worker: str) -> DeliveryStatus:
+    async def deliver(
+        self, delivery: Delivery, worker: str, context: ledger.ClaimContext | None = None
+    ) -> DeliveryStatus:
         """Deliver a row this worker has claimed; returns the status it was left in."""
         assert delivery.id is not None
         now = self.clock()
-        subscription = await ledger.get_subscription(self.engine, delivery.subscription_id)
+        if context is not None:
+            subscription = context.subscriptions.get(delivery.subscription_id)
+            self._previous_sent_at[delivery.id] = context.previous_sent_at.get(
+                delivery.subscription_id
+            )
+        else:
+            subscription = await ledger.get_subscription(self.engine, delivery.subscription_id)
         if subscription is None:
             await ledger.finish(
                 self.engine,
@@ -264,8 +279,15 @@ class DigestSender:
                     delivery, subscription, worker, failure.error, attempt.client
                 )
             return await self._retry_or_fail(attempt, failure)
+        finally:
+            self._previous_sent_at.pop(delivery.id, None)
         if await ledger.finish(
-            self.engine, delivery.id, worker, DeliveryStatus.SENT, now=self.clock()
+            self.engine,
+            delivery.id,
+            worker,
+            DeliveryStatus.SENT,
+            now=self.clock(),
+            progress=attempt.unrecorded,
         ):
             return DeliveryStatus.SENT
         return DeliveryStatus.SENDING  # the lease was lost; the new holder finishes it
@@ -298,12 +320,14 @@ class DigestSender:
                 attempt.message_ts = str(answer.get("ts") or "")
                 attempt.channel_id = str(answer.get("channel") or attempt.channel_id)
             attempt.parts_sent = number + 1
-            await self._progress(
-                attempt,
-                channel_id=attempt.channel_id,
-                message_ts=attempt.message_ts if number == 0 else None,
-                parts_sent=attempt.parts_sent,
-            )
+            progress: dict[str, Any] = {"parts_sent": attempt.parts_sent}
+            if number == 0:
+                progress |= {"channel_id": attempt.channel_id, "message_ts": attempt.message_ts}
+            last_step = number + 1 == len(composition.parts) and not composition.charts
+            if last_step:
+                attempt.unrecorded = progress
+            else:
+                await self._progress(attempt, **progress)
         if composition.charts and delivery.chart_file_id is None and attempt.message_ts:
             answer = await self._call(
                 attempt,
@@ -322,7 +346,7 @@ class DigestSender:
             )
             files = answer.get("files") or []
             file_id = str(files[0].get("id")) if files else "uploaded"
-            await self._progress(attempt, chart_file_id=file_id)
+            attempt.unrecorded = {"chart_file_id": file_id}
 
     async def _open_channel(self, attempt: _Attempt) -> str:
         target = attempt.delivery.target

@@ -79,8 +79,9 @@ class Worker:
             per_team=self.per_team,
             exclude_teams=busy,
         )
+        context = await ledger.context_for(self.engine, claimed)
         for delivery in claimed:
-            task = asyncio.create_task(self._deliver(delivery))
+            task = asyncio.create_task(self._deliver(delivery, context))
             self._in_flight[task] = delivery.team_id
             task.add_done_callback(self._finished)
         return len(claimed)
@@ -89,9 +90,9 @@ class Worker:
         self._in_flight.pop(task, None)
         self._wake.set()
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, context: ledger.ClaimContext) -> None:
         try:
-            status = await self.sender.deliver(delivery, self.name)
+            status = await self.sender.deliver(delivery, self.name, context)
         except Exception:
             # A bug, not Slack: leave the row to its lease so it is retried, and say so.
             logger.exception("delivery %s crashed", delivery.id)

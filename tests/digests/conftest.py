@@ -88,14 +88,12 @@ class DigestHarness:
 
     async def work(self, sender: DigestSender | None = None, **worker_options: Any) -> Worker:
         """Run one worker until nothing is left to deliver."""
-        own = sender is None
         sender = sender or self.sender()
         worker = Worker(self.engine, sender, poll_seconds=0.05, **worker_options)
         try:
             await worker.run(until_idle=True)
         finally:
-            if own:
-                await sender.close()
+            await sender.close()
         return worker
 
     def digests_in(self, channel: str) -> list[dict[str, Any]]:
