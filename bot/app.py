@@ -11,6 +11,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -27,6 +28,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, register_features
 from bot.runner import PromptAckRunner
@@ -86,6 +88,8 @@ def build_app(
         signing_secret=settings.slack_signing_secret,
         oauth_flow=oauth_flow,
         process_before_response=process_before_response,
+        # Unhandled requests reach the error handler, which answers them politely.
+        raise_error_for_unhandled_request=True,
     )
     app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
 
@@ -132,6 +136,10 @@ class SharedSessionRespond(AsyncRespond):
     def __init__(self, *, response_url: str | None, session: aiohttp.ClientSession) -> None:
         super().__init__(response_url=response_url)
         self.session = session
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionRespond:
+        # Lazy listeners get a deep copy of the request; the session must stay shared.
+        return self
 
     async def __call__(  # type: ignore[override]
         self,
@@ -234,6 +242,9 @@ def _error_handler(metrics: SlackMetrics | None) -> Any:
         request: AsyncBoltRequest,
         response: BoltResponse | None,
     ) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            logger.info("no listener for this request; answering it with the fallback")
+            return unhandled_response(body)
         # The trace goes to the log only; the person sees a short, friendly message.
         logger.error("Slack request failed: %s", error, exc_info=error)
         if metrics is not None:

@@ -31,12 +31,10 @@ FEATURE_MODULES: tuple[str, ...] = (
     "commands.coming_soon",
 )
 
-# Registered after every feature: acknowledges what no feature handles, so Slack never
-# sees a 404 (and never retries an unhandled event).
-FALLBACK_MODULE = "bot.fallback"
-
 
 def register_features(app: AsyncApp, modules: Iterable[str] = FEATURE_MODULES) -> None:
-    for name in (*modules, FALLBACK_MODULE):
+    # What no feature handles is answered by bot.app's error handler (Bolt raises
+    # BoltUnhandledRequestError for it), so listeners added later are never shadowed.
+    for name in modules:
         module = importlib.import_module(name)
         module.register(app)

@@ -9,6 +9,7 @@ in the background after acking) but wakes up on the ack itself.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from typing import Any
 
@@ -31,6 +32,12 @@ class SignallingAck(AsyncAck):
         response = await super().__call__(*args, **kwargs)
         self.called.set()
         return response
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AsyncAck:
+        # Bolt deep-copies the request for lazy listeners; an event with waiters cannot be.
+        copied = AsyncAck()
+        copied.response = self.response
+        return copied
 
 
 class PromptAckRunner(AsyncioListenerRunner):
@@ -88,6 +95,28 @@ class PromptAckRunner(AsyncioListenerRunner):
             self._debug_log_completion(starting_time, ack.response)
             return ack.response
         return response
+
+    def _build_lazy_request(
+        self, request: AsyncBoltRequest, lazy_func_name: str
+    ) -> AsyncBoltRequest:
+        """Bolt's copy of the request for a lazy listener, sharing the app's HTTP session.
+
+        Bolt deep-copies the whole request; an aiohttp session cannot be copied (nor should
+        it be), so the copy is told to reuse it.
+        """
+        shared: dict[int, Any] = {}
+        session = getattr(request.context.get("client"), "session", None)
+        if session is not None:
+            shared[id(session)] = session
+        copied: AsyncBoltRequest = copy.deepcopy(request.to_copyable(), shared)
+        copied.lazy_only = True
+        copied.lazy_function_name = lazy_func_name
+        copied.context["listener_runner"] = self
+        if request.context.get_thread_context is not None:
+            copied.context["get_thread_context"] = request.context.get_thread_context
+        if request.context.save_thread_context is not None:
+            copied.context["save_thread_context"] = request.context.save_thread_context
+        return copied
 
     async def _run_listener(
         self,

@@ -17,6 +17,11 @@ class Services:
     engine: AsyncEngine
     market: MarketReader
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Services:
+        # Bolt deep-copies the context for lazy listeners; they must share the same engine
+        # (its connection pool) and read model (its cache), not get copies of them.
+        return self
+
 
 SERVICES_KEY = "skillgap_services"
 

@@ -199,3 +199,23 @@ async def test_team_id_reaches_listeners_from_the_request(sqlite_engine: AsyncEn
         assert seen == ["T0OTHER"]
         assert answer.ack_body is not None
         assert answer.ack_body["text"].startswith("Roles:")
+
+
+async def test_lazy_listeners_share_the_services_not_copies(harness: SlackAppHarness) -> None:
+    seen: list[Services] = []
+
+    async def ack_now(ack) -> None:
+        await ack()
+
+    async def later(context, client) -> None:
+        seen.append(context[SERVICES_KEY])
+        assert client.session is harness.app.client.session
+        await client.chat_postMessage(channel="C1", text="from a lazy listener")
+
+    harness.app.command("/lazy")(ack=ack_now, lazy=[later])
+    answer = await harness.command("", command="/lazy")
+    [services] = seen
+    assert services.engine is harness.engine
+    assert services.market is not None
+    [posted] = answer.calls_to("chat.postMessage")
+    assert posted.args["text"] == "from a lazy listener"
