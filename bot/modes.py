@@ -48,17 +48,25 @@ async def run_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build_app, close_app
-    from db.engine import create_engine, prepare
+    from db.engine import create_engine, is_sqlite, prepare
 
     engine = create_engine(settings.database_url)
     await prepare(engine)
     app = build_app(settings, engine)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+    digests = None
+    if is_sqlite(settings.database_url):
+        # The embedded setup is one process: it also runs the digest clock and worker.
+        from digests.runtime import start_in_process
+
+        digests = start_in_process(settings, engine)
     try:
         await handler.connect_async()
         logger.info("SkillGap is connected to Slack over Socket Mode")
         await asyncio.Event().wait()
     finally:
         await handler.close_async()
+        if digests is not None:
+            await digests.stop()
         await close_app(app)
         await engine.dispose()

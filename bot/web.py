@@ -70,6 +70,7 @@ class SkillGapWeb:
         features: tuple[str, ...] = FEATURE_MODULES,
         prepare_store: bool | None = None,
         tune_gc: bool = False,
+        run_digests: bool = False,
     ) -> None:
         if not settings.slack_signing_secret:
             raise MissingSigningSecret(
@@ -86,6 +87,9 @@ class SkillGapWeb:
             is_sqlite(settings.database_url) if prepare_store is None else prepare_store
         )
         self._tune_gc = tune_gc
+        # The embedded setup runs the digest clock and worker in this process (see serve).
+        self._run_digests = run_digests
+        self.digests: Any = None
         self.engine: AsyncEngine | None = None
         self.app: AsyncApp | None = None
         self.handler: MeasuredSlackHandler | None = None
@@ -103,11 +107,18 @@ class SkillGapWeb:
                 self.settings, engine, metrics=self.metrics, features=self._features
             )
             self.handler = MeasuredSlackHandler(self.app, self.metrics)
+            if self._run_digests:
+                from digests.runtime import start_in_process
+
+                self.digests = start_in_process(self.settings, engine)
             if self._tune_gc:
                 tune_garbage_collector()
 
     async def shutdown(self) -> None:
         async with self._start_lock:
+            if self.digests is not None:
+                await self.digests.stop()
+                self.digests = None
             if self.app is not None:
                 await close_app(self.app)
             if self.engine is not None and self._given_engine is None:
@@ -184,7 +195,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     """Run HTTP mode under uvicorn until interrupted."""
     import uvicorn
 
-    web = SkillGapWeb(settings, tune_gc=True)
+    # With the embedded SQLite store this is the only process, so it also sends digests;
+    # with PostgreSQL the Procfile's clock and worker processes do.
+    web = SkillGapWeb(settings, tune_gc=True, run_digests=is_sqlite(settings.database_url))
     uvicorn.run(
         web,
         host=host or settings.host,
