@@ -157,3 +157,31 @@ async def test_two_workers_in_one_process_share_the_work_without_duplicates(
     first, second = await asyncio.gather(harness.work(concurrency=3), harness.work(concurrency=3))
     assert_exactly_one_each(harness, channels)
     assert first.stats.handled + second.stats.handled == len(channels)
+
+
+async def test_the_embedded_setup_runs_clock_and_worker_in_process(
+    harness: DigestHarness, database_url: str
+) -> None:
+    from bot.settings import Settings
+    from digests.runtime import start_in_process
+
+    with time_machine.travel(SUBSCRIBED, tick=False):
+        await harness.subscribe("C0EMBED")  # its Monday slot is long past by now
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token=harness.tokens[TEAM],
+        slack_signing_secret="unused",
+        slack_api_url=harness.stub.api_url,
+        digest_grace_hours=24 * 365 * 10,  # the slot is in 2026; still deliver it
+    )
+    handle = start_in_process(settings, harness.engine)
+    try:
+        await harness.stub.wait_for(
+            lambda call: call.method == "chat.postMessage" and call.ok, within=30
+        )
+    finally:
+        await handle.stop()
+    assert len(harness.digests_in("C0EMBED")) == 1
+    # Only the newest of the weeks since then is sent; the older ones are skipped as stale.
+    counts = await ledger.count_by_status(harness.engine)
+    assert counts["sent"] == 1 and set(counts) <= {"sent", "skipped_stale"}
