@@ -174,7 +174,8 @@ class NameIndex:
         known = self._known(text, query)
         if known is not None:
             return known
-        # Within one list a term may be looked at twice (to decide how to split it).
+        # A term is often looked at twice (to decide how to split it), and people retype the
+        # same slips; answers depend only on the normalized text, so they are kept (bounded).
         remembered = self._memo.get(query)
         if remembered is None:
             if len(self._memo) > 1_000:
@@ -185,7 +186,6 @@ class NameIndex:
     def resolve_terms(self, text: str, *, limit: int = MAX_TERMS) -> TermsResolution:
         """Resolve a free-text list ("python, pytorch, k8s, some langchain and aws")."""
         terms = split_terms(text[:MAX_TEXT])
-        self._memo = {}
         resolutions: list[Resolution] = []
         left_out: list[str] = []
         for term in terms:
@@ -194,7 +194,6 @@ class NameIndex:
                     left_out.append(part)
                 else:
                     resolutions.append(self.resolve(part))
-        self._memo = {}
         return TermsResolution(tuple(resolutions), tuple(left_out))
 
     def suggest(self, text: str, limit: int = 20) -> list[Candidate]:
