@@ -141,11 +141,19 @@ class Aggregator:
 
     # Windows ---------------------------------------------------------------------------
 
-    def _demand_in(self, role: str, region: str, weeks: Iterable[date]) -> Bucket:
+    def _demand_in(
+        self, role: str, region: str, weeks: Iterable[date], *, counts_only: bool = False
+    ) -> Bucket:
+        """The weeks' buckets merged; `counts_only` skips pairs and pay (earlier windows)."""
         total = Bucket()
         for monday in weeks:
             bucket = self.demand.get((role, region, monday))
-            if bucket is not None:
+            if bucket is None:
+                continue
+            if counts_only:
+                total.ads += bucket.ads
+                total.skills.update(bucket.skills)
+            else:
                 total.merge(bucket)
         return total
 
@@ -214,11 +222,11 @@ class Aggregator:
         if demand.ads < rules.min_ads:
             return None
         previous_weeks = [w - timedelta(weeks=length) for w in weeks]
-        previous = self._demand_in(role, region, previous_weeks)
+        previous = self._demand_in(role, region, previous_weeks, counts_only=True)
         lookback_weeks = [
             weeks[-1] - timedelta(weeks=i + 1) for i in range(rules.new_lookback_weeks)
         ]
-        lookback = self._demand_in(role, region, lookback_weeks)
+        lookback = self._demand_in(role, region, lookback_weeks, counts_only=True)
         supply = self._supply_in(role, region, weeks)
         period_start = weeks[-1]
         period_end = last_monday + timedelta(days=6)
@@ -342,11 +350,15 @@ class Aggregator:
         self, demand: Bucket, skill_names: dict[str, str], kept: set[str]
     ) -> tuple[Cooccurrence, ...]:
         partners: dict[str, list[tuple[int, str]]] = {}
+        kept_slugs = {slug for slug, name in skill_names.items() if name in kept}
+        minimum = self.rules.min_skill_ads
         for (first, second), together in demand.pairs.items():
-            if first not in skill_names or second not in skill_names:
+            if together < minimum or second not in skill_names or first not in skill_names:
                 continue
-            partners.setdefault(first, []).append((together, second))
-            partners.setdefault(second, []).append((together, first))
+            if first in kept_slugs:
+                partners.setdefault(first, []).append((together, second))
+            if second in kept_slugs:
+                partners.setdefault(second, []).append((together, first))
         results = []
         for slug, others in partners.items():
             name = skill_names[slug]

@@ -98,16 +98,6 @@ def _scoped(pattern: str) -> str:
     return "(?:" + pattern + ")"
 
 
-def _inside_longer(match: Match, others: list[Match]) -> bool:
-    length = match.end - match.start
-    for other in others:
-        if other.start > match.start:
-            break
-        if match.end <= other.end and other.end - other.start > length:
-            return True
-    return False
-
-
 class SkillExtractor:
     """Finds the taxonomy's skills in free text: whole phrases, one result per skill."""
 
@@ -115,24 +105,31 @@ class SkillExtractor:
         self.taxonomy = taxonomy
         self._caseless: dict[str, TaxonomySkill] = {}
         self._exact: dict[str, TaxonomySkill] = {}
-        caseless_aliases: list[str] = []
+        # One table for both kinds: exact aliases are looked up lower-cased too, then their
+        # spelling in the text is checked against the forms that are allowed.
+        self._table: dict[str, tuple[TaxonomySkill, frozenset[str] | None]] = {}
+        patterns: list[str] = []
         for skill in taxonomy.skills:
             for alias in skill.aliases:
                 lowered = alias.lower()
-                self._caseless[_key(lowered)] = skill
-                caseless_aliases.append(lowered)
+                self._table[_key(lowered)] = (skill, None)
+                patterns.append(lowered)
                 # Plurals of ordinary phrases ("vector databases", "AI agents").
                 if len(lowered) >= 4 and lowered[-1].isalpha() and lowered[-1] != "s":
-                    caseless_aliases.append(lowered + "s")
+                    patterns.append(lowered + "s")
+        exact_forms: dict[str, set[str]] = {}
+        exact_owner: dict[str, TaxonomySkill] = {}
+        for skill in taxonomy.skills:
             for alias in skill.exact:
-                self._exact[_key(alias)] = skill
-        exact_aliases = [a for s in taxonomy.skills for a in s.exact]
-        # Caseless aliases are matched on lower-cased text, exact ones on the text as written:
-        # two simple passes beat one pass with scoped (?i:) groups.
-        self._caseless_regex = re.compile(
-            _LEFT + "(?:" + trie_pattern(caseless_aliases) + ")" + _RIGHT
-        )
-        self._exact_regex = re.compile(_LEFT + "(?:" + trie_pattern(exact_aliases) + ")" + _RIGHT)
+                key = _key(alias.lower())
+                exact_forms.setdefault(key, set()).add(_key(alias))
+                exact_owner.setdefault(key, skill)
+                patterns.append(alias.lower())
+        for key, forms in exact_forms.items():
+            # A caseless alias of the same letters wins: it matches whatever the case.
+            self._table.setdefault(key, (exact_owner[key], frozenset(forms)))
+        # One pass over the lower-cased text with a trie-shaped pattern of every alias.
+        self._regex = re.compile(_LEFT + "(?:" + trie_pattern(patterns) + ")" + _RIGHT)
         # Each skill's not_in patterns as one regex, searched only around a mention.
         self._guards = {
             skill.slug: re.compile("|".join(_scoped(p.pattern) for p in skill.not_in))
@@ -152,21 +149,18 @@ class SkillExtractor:
         if len(lowered) != len(text):
             # A few characters change length when lower-cased (e.g. "İ"); keep offsets aligned.
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        caseless = self._caseless
+        table = self._table
         found: list[Match] = []
-        for hit in self._caseless_regex.finditer(lowered):
+        for hit in self._regex.finditer(lowered):
             key = hit.group().translate(_NO_SEPARATORS)
-            skill = caseless.get(key) or caseless.get(key[:-1])
-            if skill is not None:
-                found.append(Match(skill, hit.start(), hit.end()))
-        exact_found = [
-            Match(self._exact[hit.group().translate(_NO_SEPARATORS)], hit.start(), hit.end())
-            for hit in self._exact_regex.finditer(text)
-        ]
-        if exact_found:
-            # "React" inside "React Native": the longer phrase is what the ad means.
-            exact_found = [m for m in exact_found if not _inside_longer(m, found)]
-            found = sorted(found + exact_found, key=lambda m: m.start)
+            entry = table.get(key) or table.get(key[:-1])
+            if entry is None:
+                continue
+            skill, forms = entry
+            start, end = hit.span()
+            if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
+                continue  # "go", "spark", "rust" in lower case are ordinary words
+            found.append(Match(skill, start, end))
         if not any(m.skill.slug in self._guards for m in found):
             return found
         return [m for m in found if not self._excluded(text, m)]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,7 +75,7 @@ async def sync_taxonomy(session: AsyncSession, taxonomy: Taxonomy) -> SkillCatal
                 aliases[normalized] = skill_id
                 new_aliases.append({"skill_id": skill_id, "alias": alias, "normalized": normalized})
     for start in range(0, len(new_aliases), _BATCH):
-        await session.execute(insert(SkillAlias), new_aliases[start : start + _BATCH])
+        await session.execute(insert(_table(SkillAlias)), new_aliases[start : start + _BATCH])
     names: dict[str, str] = {}
     ids: dict[str, int] = {}
     merged: dict[str, str] = {}
@@ -233,8 +233,14 @@ async def write_snapshots(
         (SkillCooccurrence, pair_rows),
     ):
         for start in range(0, len(rows), _BATCH):
-            await session.execute(insert(table), rows[start : start + _BATCH])
+            await session.execute(insert(_table(table)), rows[start : start + _BATCH])
     return [result for result in results if result is not None]
+
+
+def _table(model: type) -> Table:
+    """The Core table of a model: plain executemany, none of the ORM's per-row bookkeeping."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 async def _role_id(

@@ -301,3 +301,38 @@ async def test_candidates_give_supply_and_gaps(empty_engine: AsyncEngine, tmp_pa
     rag = figures["Retrieval-Augmented Generation"]
     assert (rag.demand_pct, rag.supply_pct, rag.is_gap) == (50.0, 0.0, True)
     assert await count(empty_engine, IngestedCandidate) == 8
+
+
+async def test_worker_processes_give_the_same_figures(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ads = week_one_ads() + week_two_ads()
+    path = write_csv(tmp_path / "ads.csv", [*ads, dict(ads[0], id="repost")])
+    parallel = await Ingestor(
+        sqlite_engine, team_id="PARALLEL", rules=RULES, workers=2
+    ).ingest_postings([path])
+    inline = await Ingestor(
+        sqlite_engine, team_id="INLINE", rules=RULES, workers=0
+    ).ingest_postings([path])
+    assert (parallel.stored, parallel.duplicates) == (inline.stored, inline.duplicates) == (22, 1)
+    parallel_figures = await _figures_for(sqlite_engine, "PARALLEL")
+    assert len(parallel_figures) == 7  # Python, RAG, LLMs in W14; and Generative AI, agents in W15
+    assert parallel_figures == await _figures_for(sqlite_engine, "INLINE")
+
+
+async def _figures_for(engine: AsyncEngine, team: str) -> list[tuple[object, ...]]:
+    async with session_factory(engine)() as session:
+        rows = (
+            await session.exec(
+                select(
+                    MarketSnapshot.period_label,
+                    Skill.name,
+                    SkillFigure.demand_pct,
+                    SkillFigure.is_emerging,
+                )
+                .join(SkillFigure, SkillFigure.snapshot_id == MarketSnapshot.id)  # type: ignore[arg-type]
+                .join(Skill, Skill.id == SkillFigure.skill_id)  # type: ignore[arg-type]
+                .where(MarketSnapshot.team_id == team)
+            )
+        ).all()
+    return sorted(tuple(row) for row in rows)
