@@ -34,10 +34,10 @@ from sqlalchemy import insert
 from bot.slack_stub import SlackStub
 from bot.slack_stub_extras import SlackRateLimits, enable_history, posted_messages
 from db.digest_models import DeliveryKind, Subscription, SubscriptionStatus
-from db.engine import create_engine, prepare, transaction
+from db.engine import create_engine, prepare
 from db.importers.bundled import bundled_snapshot_files
-from db.importers.structured import parse_structured_file
 from db.importers.store import store_documents
+from db.importers.structured import parse_structured_file
 from db.market import MarketReader
 from db.models import PayKind
 from digests import ledger
@@ -140,9 +140,9 @@ async def main() -> None:
         for team in teams
         for channel in range(per_team)
     ]
-    async with transaction(engine) as session:
+    async with engine.begin() as connection:
         for start in range(0, len(rows), 1000):
-            await session.execute(insert(Subscription), rows[start : start + 1000])
+            await connection.execute(insert(Subscription), rows[start : start + 1000])
     tick_started = time.perf_counter()
     result = await ledger.tick(engine, now, grace=timedelta(hours=12))
     tick_seconds = time.perf_counter() - tick_started

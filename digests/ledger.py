@@ -79,6 +79,7 @@ async def tick(
             )
             subscriptions = (await session.exec(query)).all()
             rows: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
             for subscription in subscriptions:
                 assert subscription.id is not None
                 schedule = schedule_of(subscription)
@@ -108,10 +109,11 @@ async def tick(
                     )
                     due += fresh
                     stale += not fresh
-                subscription.next_run_at = upcoming
-                subscription.updated_at = now
-                session.add(subscription)
+                moves.append({"id": subscription.id, "next_run_at": upcoming, "updated_at": now})
                 moved += 1
+            if moves:
+                # One executemany by primary key rather than an ORM flush per subscription.
+                await session.execute(update(Subscription), moves)
             if rows:
                 for start in range(0, len(rows), 200):
                     await session.execute(

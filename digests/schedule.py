@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
@@ -94,7 +95,7 @@ class WeeklySchedule:
         CronTrigger fires twice when the autumn change repeats the local time (and can
         answer the same instant again), so slots in the same local week are stepped over.
         """
-        return self._search(previous, previous_key=self.period_key(previous))
+        return _next_slot(self, previous.astimezone(UTC))
 
     def _search(self, after: datetime, previous_key: str | None) -> datetime:
         trigger = self.trigger()
@@ -111,6 +112,12 @@ class WeeklySchedule:
                 return candidate
             probe = max(probe, candidate) + timedelta(minutes=1)
         raise ScheduleError(f"no next slot for {self.describe()}")
+
+
+@lru_cache(maxsize=4096)
+def _next_slot(schedule: WeeklySchedule, previous: datetime) -> datetime:
+    # Thousands of subscriptions share a few schedules and slots: compute each once.
+    return schedule._search(previous, previous_key=schedule.period_key(previous))
 
 
 def zone(name: str) -> ZoneInfo:

@@ -33,7 +33,7 @@ from db.digest_models import (
 from digests import ledger
 from digests.charts import Chart, ChartCache
 from digests.content import DigestBuilder
-from digests.render import mention, render_digest
+from digests.render import RenderedDigest, mention, render_digest
 from digests.schedule import utc_now
 from digests.subscriptions import pause_subscription
 from templates import SlackMessage, render_message
@@ -160,6 +160,7 @@ class DigestSender:
         self._session = session
         self._own_session = session is None
         self._clients: dict[str, AsyncWebClient] = {}
+        self._rendered: dict[tuple[object, ...], tuple[object, RenderedDigest]] = {}
         # When each claimed delivery's subscription last had one sent (prefetched per claim).
         self._previous_sent_at: dict[int, datetime | None] = {}
         self._composers: dict[DeliveryKind, Composer] = {
@@ -207,7 +208,21 @@ class DigestSender:
             )
         digest = await self.builder.build(subscription.team_id, subscription.roles, since=since)
         week_of = delivery.scheduled_for.astimezone(ledger.schedule_of(subscription).zone).date()
-        rendered = render_digest(digest, week_of=week_of)
+        # Most subscriptions of a week render the very same digest: render each variant once.
+        key = (
+            tuple(id(role) for role in digest.roles),
+            tuple(role.is_news_since(since) for role in digest.roles),
+            since is None,
+            week_of,
+        )
+        cached = self._rendered.get(key)
+        if cached is None:
+            # The entry holds the role parts themselves, so their ids stay theirs meanwhile.
+            cached = (digest.roles, render_digest(digest, week_of=week_of))
+            if len(self._rendered) >= 256:
+                self._rendered.clear()
+            self._rendered[key] = cached
+        rendered = cached[1]
         charts: list[Chart] = []
         if self.config.charts and not rendered.quiet:
             for role in digest.chartable()[:3]:

@@ -56,6 +56,7 @@ class Worker:
         self.concurrency = concurrency
         self.per_team = per_team
         self.poll_seconds = poll_seconds
+        self.min_batch = max(1, concurrency // 5)
         self.clock = clock
         self.stats = WorkerStats()
         self._in_flight: dict[asyncio.Task[None], str] = {}
@@ -67,7 +68,9 @@ class Worker:
     async def claim_and_start(self) -> int:
         """Claim what fits and start sending it; returns how many were claimed."""
         free = self.concurrency - len(self._in_flight)
-        if free <= 0:
+        # Claim in batches: each claim ranks every due row, so one row at a time costs
+        # a scan per delivery.
+        if free <= 0 or (self._in_flight and free < self.min_batch):
             return 0
         busy = [team for team, count in self._team_counts().items() if count >= self.per_team]
         claimed = await ledger.claim(
