@@ -134,6 +134,9 @@ async def ingest(path: Path, database: Path) -> None:
         f"{len(summary.snapshots)} snapshots in {elapsed:.1f}s",
         flush=True,
     )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"MEMORY {own} {workers}")
     print(f"ELAPSED {elapsed}")
 
 
@@ -183,13 +186,16 @@ def main() -> None:
             capture_output=True,
             text=True,
         )
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         elapsed = float(child.stdout.split("ELAPSED ")[1])
-        print(child.stdout.split("ELAPSED")[0].strip())
+        peak_mb, worker_mb = (float(x) for x in child.stdout.split("MEMORY ")[1].split()[:2])
+        print(child.stdout.split("MEMORY")[0].strip())
         rate = args.ads / elapsed
         fast, naive = extraction_comparison(csv_path, args.sample)
     print(f"end to end: {rate:,.0f} ads/s (target >= 20,000)")
-    print(f"peak memory of the ingesting process: {peak_mb:,.0f} MB (target < 500 MB)")
+    print(
+        f"peak memory: ingesting process {peak_mb:,.0f} MB (target < 500 MB); "
+        f"each parsing worker at most {worker_mb:,.0f} MB"
+    )
     print(
         f"extraction alone on {args.sample:,} ads: {fast * 1e6:,.1f} us/ad; naive per-alias "
         f"regex loop: {naive * 1e6:,.1f} us/ad; ratio {naive / fast:,.1f}x faster"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
+
+import numpy as np
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.stats import summarise_pay, wilson_interval
@@ -39,19 +42,43 @@ class SnapshotRules:
     cooccurring_per_skill: int = 5
 
 
+# Pair codes wait in a compact array until this many, then go into the bucket's matrix at
+# once: small enough that hundreds of buckets waiting stay within a few dozen MB.
+_PAIR_FLUSH = 32_768
+
+
 @dataclass
 class Bucket:
     """Everything counted for one role, region and week (or window, once merged)."""
 
     ads: int = 0
     skills: Counter[str] = field(default_factory=Counter)
-    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     pay: dict[PayKind, list[float]] = field(default_factory=dict)
+    # Ads mentioning both skills i < j (indices of the aggregator's skill list), kept sparse
+    # as sorted codes i * size + j with their counts: most pairs never occur together.
+    pair_codes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pair_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pending_pairs: array[int] = field(default_factory=lambda: array("q"))
+
+    def flush_pairs(self) -> None:
+        if not self.pending_pairs:
+            return
+        codes = np.frombuffer(self.pending_pairs, dtype=np.int64)
+        self._add_pairs(codes, np.ones(len(codes), dtype=np.int64))
+        self.pending_pairs = array("q")
+
+    def _add_pairs(self, codes: np.ndarray, counts: np.ndarray) -> None:
+        all_codes = np.concatenate([self.pair_codes, codes])
+        all_counts = np.concatenate([self.pair_counts, counts])
+        unique, positions = np.unique(all_codes, return_inverse=True)
+        self.pair_codes = unique
+        self.pair_counts = np.bincount(positions, weights=all_counts).astype(np.int64)
 
     def merge(self, other: Bucket) -> None:
         self.ads += other.ads
         self.skills.update(other.skills)
-        self.pairs.update(other.pairs)
+        if len(other.pair_codes):
+            self._add_pairs(other.pair_codes, other.pair_counts)
         for kind, figures in other.pay.items():
             self.pay.setdefault(kind, []).extend(figures)
 
@@ -92,8 +119,11 @@ def week_label(monday: date) -> str:
 class Aggregator:
     """Counts ads and candidates into weekly buckets, then builds every window's snapshot."""
 
-    def __init__(self, rules: SnapshotRules | None = None) -> None:
+    def __init__(self, rules: SnapshotRules | None = None, skill_slugs: Sequence[str] = ()) -> None:
         self.rules = rules or SnapshotRules()
+        # Skills whose co-occurrence is counted (the taxonomy's), by matrix index.
+        self.skill_slugs = list(dict.fromkeys(skill_slugs))
+        self._index = {slug: i for i, slug in enumerate(self.skill_slugs)}
         self.demand: dict[tuple[str, str, date], Bucket] = {}
         self.supply: dict[tuple[str | None, str, date], SupplyBucket] = {}
         self._weeks: dict[date, date] = {}
@@ -114,7 +144,11 @@ class Aggregator:
         skills: tuple[str, ...],
     ) -> None:
         monday = self._week(posted_on)
-        pairs = list(combinations(skills, 2)) if len(skills) > 1 else []
+        pairs: list[int] = []
+        if len(skills) > 1:
+            index, size = self._index, len(self.skill_slugs)
+            known = sorted(index[s] for s in skills if s in index)
+            pairs = [a * size + b for a, b in combinations(known, 2)]
         for region in (UK, LONDON) if is_london else (UK,):
             key = (role, region, monday)
             bucket = self.demand.get(key)
@@ -123,7 +157,9 @@ class Aggregator:
             bucket.ads += 1
             bucket.skills.update(skills)
             if pairs:
-                bucket.pairs.update(pairs)
+                bucket.pending_pairs.extend(pairs)
+                if len(bucket.pending_pairs) >= _PAIR_FLUSH:
+                    bucket.flush_pairs()
             if pay_kind is not None and pay_value is not None:
                 bucket.pay.setdefault(pay_kind, []).append(pay_value)
 
@@ -181,6 +217,8 @@ class Aggregator:
         """
         if not self.demand:
             return []
+        for bucket in self.demand.values():
+            bucket.flush_pairs()
         first_week = min(monday for _, _, monday in self.demand)
         if first_day is not None:
             first_week = min(first_week, week_start(first_day))
@@ -349,26 +387,28 @@ class Aggregator:
     def _cooccurrences(
         self, demand: Bucket, skill_names: dict[str, str], kept: set[str]
     ) -> tuple[Cooccurrence, ...]:
-        partners: dict[str, list[tuple[int, str]]] = {}
-        kept_slugs = {slug for slug, name in skill_names.items() if name in kept}
+        if not len(demand.pair_codes):
+            return ()
+        size = len(self.skill_slugs)
+        matrix = np.zeros(size * size, dtype=np.int64)
+        matrix[demand.pair_codes] = demand.pair_counts
+        square = matrix.reshape(size, size)
+        together = square + square.T  # both orders of each pair
         minimum = self.rules.min_skill_ads
-        for (first, second), together in demand.pairs.items():
-            if together < minimum or second not in skill_names or first not in skill_names:
-                continue
-            if first in kept_slugs:
-                partners.setdefault(first, []).append((together, second))
-            if second in kept_slugs:
-                partners.setdefault(second, []).append((together, first))
         results = []
-        for slug, others in partners.items():
-            name = skill_names[slug]
-            if name not in kept:
+        for index, slug in enumerate(self.skill_slugs):
+            name = skill_names.get(slug)
+            if name is None or name not in kept:
                 continue
-            others.sort(key=lambda item: (-item[0], skill_names[item[1]]))
+            row = together[index]
+            partners = [
+                (int(row[other]), self.skill_slugs[other])
+                for other in np.flatnonzero(row >= minimum)
+                if self.skill_slugs[other] in skill_names
+            ]
+            partners.sort(key=lambda item: (-item[0], skill_names[item[1]]))
             mentions = demand.skills[slug]
-            for together, other in others[: self.rules.cooccurring_per_skill]:
-                if together < self.rules.min_skill_ads:
-                    break
-                share = round(100 * together / mentions, 1)
-                results.append(Cooccurrence(name, skill_names[other], together, share))
+            for count, other_slug in partners[: self.rules.cooccurring_per_skill]:
+                share = round(100 * count / mentions, 1)
+                results.append(Cooccurrence(name, skill_names[other_slug], count, share))
         return tuple(results)

@@ -273,7 +273,7 @@ class Ingestor:
             before = await _count(session, IngestedAd, self.team_id)
             insert = _insert_ignoring_duplicates(session, IngestedAd).returning(table.c.ad_key)
             # Rows new in this run are counted as they are stored; older rows are read back.
-            fresh = Aggregator(self.rules)
+            fresh = Aggregator(self.rules, list(catalogue.names))
             earliest: date | None = None
             parsing = _AdParsing(
                 parser, await known_roles(session), self.team_id, self._workers_for(paths)
@@ -402,7 +402,7 @@ class Ingestor:
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
             if earliest is not None:
                 summary.snapshots = await self._recompute(
-                    session, catalogue, earliest, Aggregator(self.rules)
+                    session, catalogue, earliest, Aggregator(self.rules, list(catalogue.names))
                 )
         return summary
 
@@ -411,7 +411,10 @@ class Ingestor:
         async with transaction(self.engine) as session:
             catalogue, _ = await self._prepare(session)
             return await self._recompute(
-                session, catalogue, since or date(1970, 1, 1), Aggregator(self.rules)
+                session,
+                catalogue,
+                since or date(1970, 1, 1),
+                Aggregator(self.rules, list(catalogue.names)),
             )
 
     async def _prepare(self, session: AsyncSession) -> tuple[SkillCatalogue, AdParser]:
