@@ -10,7 +10,7 @@ patterns ("go-to-market", "C-suite", "R&D").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from db.ingest.taxonomy import Taxonomy, TaxonomySkill
@@ -22,7 +22,7 @@ _SEPARATOR_PATTERN = r"[\s\-]*"
 # Word characters on either side mean the alias is part of a longer word ("Golang", "array").
 _LEFT = r"(?<![A-Za-z0-9_])"
 _RIGHT = r"(?![A-Za-z0-9_+#])"
-_CONTEXT = 40  # characters either side of a mention searched by its not_in patterns
+_CONTEXT = 30  # characters either side of a mention searched by its not_in patterns
 
 Trie = dict[object, "Trie"]
 
@@ -144,50 +144,57 @@ class SkillExtractor:
         }
 
     def matches(self, text: str) -> list[Match]:
-        """Every accepted mention in order; a mention inside a longer one is not counted."""
+        """Every accepted mention in order (leftmost, longest alias first, no overlaps)."""
+        return [Match(skill, start, end) for skill, start, end in self._mentions(text)]
+
+    def _mentions(self, text: str) -> Iterator[tuple[TaxonomySkill, int, int]]:
+        # The hot loop of ingestion: plain tuples and local names on purpose.
         lowered = text.lower()
         if len(lowered) != len(text):
             # A few characters change length when lower-cased (e.g. "İ"); keep offsets aligned.
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         table = self._table
-        found: list[Match] = []
+        guards = self._guards
         for hit in self._regex.finditer(lowered):
-            key = hit.group().translate(_NO_SEPARATORS)
-            entry = table.get(key) or table.get(key[:-1])
+            found = hit.group()
+            entry = table.get(found)
             if entry is None:
-                continue
+                key = found.translate(_NO_SEPARATORS)
+                entry = table.get(key) or table.get(key[:-1])
+                if entry is None:
+                    continue
             skill, forms = entry
             start, end = hit.span()
             if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
                 continue  # "go", "spark", "rust" in lower case are ordinary words
-            found.append(Match(skill, start, end))
-        if not any(m.skill.slug in self._guards for m in found):
-            return found
-        return [m for m in found if not self._excluded(text, m)]
-
-    def _excluded(self, text: str, match: Match) -> bool:
-        guard = self._guards.get(match.skill.slug)
-        if guard is None:
-            return False
-        low = max(0, match.start - _CONTEXT)
-        for context in guard.finditer(text, low, match.end + _CONTEXT):
-            if context.start() < match.end and match.start < context.end():
-                return True
-        return False
+            guard = guards.get(skill.slug)
+            if guard is not None and _overlaps(guard, text, start, end):
+                continue  # "go-to-market", "C-suite", "R&D"
+            yield skill, start, end
 
     def skills(self, text: str) -> list[TaxonomySkill]:
         """The skills mentioned in the text (and those they imply), each once, in order."""
         seen: dict[str, TaxonomySkill] = {}
-        for match in self.matches(text):
-            seen.setdefault(match.skill.slug, match.skill)
-        for slug in [s for s in seen if s in self._implied]:
-            for implied in self._implied[slug]:
-                seen.setdefault(implied.slug, implied)
+        for skill, _, _ in self._mentions(text):
+            if skill.slug not in seen:
+                seen[skill.slug] = skill
+        implied = self._implied
+        for slug in [s for s in seen if s in implied]:
+            for other in implied[slug]:
+                seen.setdefault(other.slug, other)
         return list(seen.values())
 
     def skill_slugs(self, text: str) -> tuple[str, ...]:
         """Sorted slugs of the skills mentioned: the compact form ads are stored with."""
         return tuple(sorted(skill.slug for skill in self.skills(text)))
+
+
+def _overlaps(guard: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether a context pattern around a mention covers part of it."""
+    for context in guard.finditer(text, max(0, start - _CONTEXT), end + _CONTEXT):
+        if context.start() < end and start < context.end():
+            return True
+    return False
 
 
 class NaiveExtractor:

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from db.importers.document import normalize_name, slugify
 from db.ingest.extract import SkillExtractor
@@ -235,5 +236,7 @@ class AdParser:
         )
 
 
+@lru_cache(maxsize=1024)
 def role_slug(title: str | None) -> str | None:
+    """The slug of a role title (few distinct titles, asked for every ad: cached)."""
     return None if title is None else slugify(title)
