@@ -14,6 +14,7 @@ from db.engine import session_factory
 from db.importers.document import InvalidImport
 from db.importers.store import StoreOutcome
 from db.ingest.aggregate import SnapshotRules
+from db.ingest.cooccurrence import cooccurring_skills
 from db.ingest.pipeline import Ingestor
 from db.ingest.stats import wilson_interval
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
@@ -336,3 +337,28 @@ async def _figures_for(engine: AsyncEngine, team: str) -> list[tuple[object, ...
             )
         ).all()
     return sorted(tuple(row) for row in rows)
+
+
+async def test_cooccurring_skills_are_read_back_for_the_team_only(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings(
+        [write_csv(tmp_path / "w1.csv", week_one_ads())]
+    )
+    weekly = await snapshot(empty_engine, "job ads, week", "UK", WEEK_1)
+    assert weekly.id is not None
+    partners = await cooccurring_skills(
+        empty_engine, weekly.id, TEAM, skill_slug="retrieval-augmented-generation"
+    )
+    # RAG is in ads 0-4; three of them are "LLM Engineer" ads (titles count too).
+    assert [(p.other, p.ads, p.share_pct) for p in partners] == [
+        ("Python", 5, 100.0),
+        ("Large Language Models", 3, 60.0),
+    ]
+    python = await cooccurring_skills(empty_engine, weekly.id, TEAM, skill_slug="python")
+    assert {(p.other, p.ads) for p in python} == {
+        ("Large Language Models", 5),
+        ("Retrieval-Augmented Generation", 5),
+    }
+    assert python[0].share_pct == 50.0
+    assert await cooccurring_skills(empty_engine, weekly.id, "T_OTHER") == []
