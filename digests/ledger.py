@@ -7,6 +7,7 @@ double-fire writes the same key again and the unique constraint turns it into no
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -248,6 +249,86 @@ async def record_progress(
     return await _update_leased(engine, delivery_id, worker, values)
 
 
+def _finish_statement(
+    delivery_id: int,
+    worker: str,
+    status: DeliveryStatus,
+    now: datetime,
+    error: str,
+    progress: dict[str, Any] | None,
+) -> Any:
+    values: dict[str, Any] = dict(progress or {}) | {
+        "status": status,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "error": error[:1000],
+    }
+    if status is DeliveryStatus.SENT:
+        values["sent_at"] = now
+    return (
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.lease_owner) == worker,
+            col(Delivery.status) == DeliveryStatus.SENDING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class BatchedFinisher:
+    """Closes deliveries in small groups, one commit per group instead of one per delivery.
+
+    Each caller still waits for its own row's commit (and learns whether it still held the
+    lease), so nothing counts as sent before the ledger says so.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, window: float = 0.02, limit: int = 200) -> None:
+        self.engine = engine
+        self.window = window
+        self.limit = limit
+        self._queue: list[tuple[Any, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def finish(
+        self,
+        delivery_id: int,
+        worker: str,
+        status: DeliveryStatus,
+        *,
+        now: datetime,
+        error: str = "",
+        progress: dict[str, Any] | None = None,
+    ) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        statement = _finish_statement(delivery_id, worker, status, now, error, progress)
+        self._queue.append((statement, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_soon())
+        return await future
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.window)
+        while self._queue:
+            batch, self._queue = self._queue[: self.limit], self._queue[self.limit :]
+            try:
+                async with transaction(self.engine) as session:
+                    kept = [
+                        (await session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+                        for statement, _ in batch
+                    ]
+            except Exception as problem:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(problem)
+            else:
+                for (_, future), held in zip(batch, kept, strict=True):
+                    if not future.done():
+                        future.set_result(held)
+        self._flusher = None
+
+
 async def finish(
     engine: AsyncEngine,
     delivery_id: int,
@@ -259,15 +340,10 @@ async def finish(
     progress: dict[str, Any] | None = None,
 ) -> bool:
     """Close a delivery: sent, skipped as quiet, held or failed (with the last progress)."""
-    values: dict[str, Any] = dict(progress or {}) | {
-        "status": status,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "error": error[:1000],
-    }
-    if status is DeliveryStatus.SENT:
-        values["sent_at"] = now
-    return await _update_leased(engine, delivery_id, worker, values)
+    statement = _finish_statement(delivery_id, worker, status, now, error, progress)
+    async with transaction(engine) as session:
+        result: Any = await session.execute(statement)
+        return bool(result.rowcount == 1)
 
 
 async def retry_later(

@@ -160,6 +160,7 @@ class DigestSender:
         self._session = session
         self._own_session = session is None
         self._clients: dict[str, AsyncWebClient] = {}
+        self.finisher = ledger.BatchedFinisher(engine)
         self._rendered: dict[tuple[object, ...], tuple[object, RenderedDigest]] = {}
         # When each claimed delivery's subscription last had one sent (prefetched per claim).
         self._previous_sent_at: dict[int, datetime | None] = {}
@@ -296,8 +297,7 @@ class DigestSender:
             return await self._retry_or_fail(attempt, failure)
         finally:
             self._previous_sent_at.pop(delivery.id, None)
-        if await ledger.finish(
-            self.engine,
+        if await self.finisher.finish(
             delivery.id,
             worker,
             DeliveryStatus.SENT,
@@ -311,8 +311,9 @@ class DigestSender:
         delivery = attempt.delivery
         assert delivery.id is not None
         if not attempt.channel_id:
+            # Not recorded on its own: a retry opens the same DM again, and the channel is
+            # written with the first message's ts.
             attempt.channel_id = await self._open_channel(attempt)
-            await self._progress(attempt, channel_id=attempt.channel_id)
         if delivery.attempts > 1 and attempt.parts_sent < len(composition.parts):
             await self._recover(attempt)
         for number in range(attempt.parts_sent, len(composition.parts)):
