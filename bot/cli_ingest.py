@@ -29,8 +29,20 @@ ingest_app = typer.Typer(
 postings_app = typer.Typer(help="Look inside job-ad exports.", no_args_is_help=True)
 
 FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or JSON Lines")
+
+
+def _team_id(value: str) -> str:
+    # Empty means public; otherwise what Slack hands out ("T0123ABCD"), which fits the column.
+    if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
+        raise typer.BadParameter("expected a Slack team id such as T0123ABCD")
+    return value
+
+
 TEAM = typer.Option(
-    "", "--team", help="Slack team id the data belongs to (default: public to this install)."
+    "",
+    "--team",
+    callback=_team_id,
+    help="Slack team id the data belongs to (default: public to this install).",
 )
 _DEFAULTS = SnapshotRules()
 

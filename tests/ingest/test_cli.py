@@ -104,3 +104,10 @@ def test_postings_explain_prints_one_json_line_per_ad(cli_env: Path, tmp_path: P
             "salary": {"kind": None, "low": None, "high": None},
         },
     ]
+
+
+def test_a_team_id_must_look_like_one(cli_env: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "ads.csv", week_one_ads())
+    result = CliRunner().invoke(app, ["ingest", "postings", str(path), "--team", "x" * 40])
+    assert result.exit_code == 2
+    assert "Slack team id" in result.output
