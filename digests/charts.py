@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must be chosen before pyplot is imported
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from digests.content import RoleDigest
 from templates import format_money
@@ -67,6 +68,7 @@ def role_chart(role: RoleDigest) -> Chart | None:
     if line is not None:
         line.plot([p.period_label for p in history], [p.median for p in history], marker="o")
         line.set_title("UK median salary", fontsize=10)
+        line.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"£{value:,.0f}"))
         line.tick_params(labelsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()

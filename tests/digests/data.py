@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from db.importers.bundled import bundled_snapshot_files
-from db.importers.document import PayDocument, SkillDocument, SnapshotDocument
+from db.importers.document import SkillDocument, SnapshotDocument
 from db.importers.structured import parse_structured_file
 from db.models import PayKind
 
@@ -51,7 +51,3 @@ def may(
         pay=tuple(pay),
         skills=tuple(skills),
     )
-
-
-def hostile_pay() -> tuple[PayDocument, ...]:
-    return (PayDocument(PayKind.ANNUAL, "UK", median=70000),)
