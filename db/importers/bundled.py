@@ -6,9 +6,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import DATA_DIR
-from db.importers.store import StoreResult, store_documents
+from db.engine import DATA_DIR, transaction
+from db.importers.store import StoreResult, store_snapshot
 from db.importers.structured import parse_structured_file
+from db.ingest.taxonomy import load_taxonomy
+from db.ingest.writer import sync_taxonomy
 
 SNAPSHOTS_DIR = DATA_DIR / "snapshots"
 
@@ -18,6 +20,14 @@ def bundled_snapshot_files() -> list[Path]:
 
 
 async def load_bundled_data(engine: AsyncEngine) -> list[StoreResult]:
-    """Store bundled snapshots the store lacks; a stored one (maybe corrected) is kept as is."""
+    """Store bundled snapshots the store lacks (a stored one, maybe corrected, is kept as is),
+    and the skills taxonomy, so people's skill lists resolve against several hundred skills."""
     documents = [parse_structured_file(path) for path in bundled_snapshot_files()]
-    return await store_documents(engine, documents, replace_existing=False)
+    async with transaction(engine) as session:
+        results = [
+            await store_snapshot(session, document, replace_existing=False)
+            for document in documents
+        ]
+        # After the snapshots, so their skill names win any clash over an alias.
+        await sync_taxonomy(session, load_taxonomy())
+    return results
