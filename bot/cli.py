@@ -9,7 +9,7 @@ import typer
 
 from bot import cli_ingest, store_cli
 from bot.settings import Settings, load_settings
-from db.engine import create_engine, prepare, upgrade
+from db.engine import create_engine, is_sqlite, prepare, upgrade
 from digests import cli as digests_cli
 
 app = typer.Typer(
@@ -59,10 +59,14 @@ def run_default() -> None:
         if hint:
             typer.echo(f"{hint} Starting the local shell instead.", err=True)
         _run_shell(settings, as_json=False)
-    elif mode is RunMode.SOCKET:
-        _run_socket_mode(settings)
     else:
-        _serve(settings)
+        # `make run` on the embedded store is the whole deployment in one process, so it also
+        # runs the digest clock and worker; with PostgreSQL the Procfile's processes do.
+        in_process_digests = is_sqlite(settings.database_url)
+        if mode is RunMode.SOCKET:
+            _run_socket_mode(settings, run_digests=in_process_digests)
+        else:
+            _serve(settings, run_digests=in_process_digests)
 
 
 @app.command("serve")
@@ -87,12 +91,18 @@ def shell(
     _run_shell(load_settings(), as_json=as_json)
 
 
-def _serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+def _serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    run_digests: bool = False,
+) -> None:
     from bot.web import MissingSigningSecret
     from bot.web import serve as serve_http
 
     try:
-        serve_http(settings, host=host, port=port)
+        serve_http(settings, host=host, port=port, run_digests=run_digests)
     except MissingSigningSecret as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
@@ -104,11 +114,11 @@ def _run_shell(settings: Settings, *, as_json: bool) -> None:
     run_shell(settings, as_json=as_json)
 
 
-def _run_socket_mode(settings: Settings) -> None:
+def _run_socket_mode(settings: Settings, *, run_digests: bool) -> None:
     from bot.modes import run_socket_mode
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_socket_mode(settings))
+        asyncio.run(run_socket_mode(settings, run_digests=run_digests))
 
 
 def main() -> None:

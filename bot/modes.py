@@ -43,20 +43,20 @@ def describe_missing(settings: Settings) -> str | None:
     return None
 
 
-async def run_socket_mode(settings: Settings) -> None:
-    """Connect to Slack over Socket Mode and serve until cancelled."""
+async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> None:
+    """Connect to Slack over Socket Mode and serve until cancelled (with the digest clock and
+    worker in this process when `run_digests`: the embedded single-process setup)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build_app, close_app
-    from db.engine import create_engine, is_sqlite, prepare
+    from db.engine import create_engine, prepare
 
     engine = create_engine(settings.database_url)
     await prepare(engine)
     app = build_app(settings, engine)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     digests = None
-    if is_sqlite(settings.database_url):
-        # The embedded setup is one process: it also runs the digest clock and worker.
+    if run_digests:
         from digests.runtime import start_in_process
 
         digests = start_in_process(settings, engine)

@@ -191,13 +191,22 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
-    """Run HTTP mode under uvicorn until interrupted."""
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    run_digests: bool = False,
+) -> None:
+    """Run HTTP mode under uvicorn until interrupted.
+
+    `run_digests` is for the embedded single-process setup (`skillgap run` on SQLite) only:
+    web processes of a scaled-out deployment never run the scheduler; the Procfile's clock and
+    worker processes do.
+    """
     import uvicorn
 
-    # With the embedded SQLite store this is the only process, so it also sends digests;
-    # with PostgreSQL the Procfile's clock and worker processes do.
-    web = SkillGapWeb(settings, tune_gc=True, run_digests=is_sqlite(settings.database_url))
+    web = SkillGapWeb(settings, tune_gc=True, run_digests=run_digests)
     uvicorn.run(
         web,
         host=host or settings.host,
