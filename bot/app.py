@@ -49,6 +49,8 @@ BOT_SCOPES = (
     "users:read",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 )
 
 FRIENDLY_ERROR = (

@@ -21,6 +21,8 @@ def test_manifest_matches_the_app() -> None:
     assert command["url"].endswith(EVENTS_PATH)
     settings = manifest["settings"]
     assert settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
+    # The skills modal's type-ahead picker asks this URL for its options.
+    assert settings["interactivity"]["message_menu_options_url"].endswith(EVENTS_PATH)
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
