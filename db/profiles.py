@@ -45,7 +45,8 @@ class Forgotten:
     profile_skills: int = 0
     subscriptions: int = 0
     deliveries: int = 0
-    # Settings they changed keep their value; only the note of who changed them goes.
+    # Settings they changed and channel digests they set up stay; only the note of who did
+    # it goes.
     references: int = 0
 
     @property
@@ -166,7 +167,7 @@ async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forg
                 col(Subscription.target) == user_id,
             )
         )
-        references = await session.execute(
+        settings_changed = await session.execute(
             update(WorkspaceSettings)
             .where(
                 col(WorkspaceSettings.team_id) == team_id,
@@ -174,12 +175,23 @@ async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forg
             )
             .values(updated_by="")
         )
+        # Channel digests they set up belong to the channel and keep running, but no longer
+        # name them (nobody is DMed if such a digest gets paused).
+        digests_set_up = await session.execute(
+            update(Subscription)
+            .where(
+                col(Subscription.kind) == DeliveryKind.CHANNEL_DIGEST,
+                col(Subscription.team_id) == team_id,
+                col(Subscription.subscriber_user_id) == user_id,
+            )
+            .values(subscriber_user_id="")
+        )
     return Forgotten(
         profiles=_count(profiles),
         profile_skills=_count(skills),
         subscriptions=_count(subscriptions),
         deliveries=_count(deliveries),
-        references=_count(references),
+        references=_count(settings_changed) + _count(digests_set_up),
     )
 
 

@@ -525,7 +525,8 @@ class DigestSender:
         await ledger.finish(
             self.engine, delivery.id, worker, DeliveryStatus.FAILED, now=now, error=error
         )
-        if client is not None and error not in TOKEN_GONE:
+        # No one to tell when the token is gone or the subscriber asked to be forgotten.
+        if client is not None and error not in TOKEN_GONE and subscription.subscriber_user_id:
             message = render_message(
                 "digest_paused.j2",
                 channel=_channel_of(delivery),

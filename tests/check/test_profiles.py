@@ -18,7 +18,9 @@ from db.workspace import default_role_slug, set_default_role
 from digests import ledger
 from digests.content import DigestBuilder
 from digests.personal_check import PersonalCheckComposer, start_weekly_updates
+from digests.schedule import WeeklySchedule
 from digests.sender import DigestSender, SenderConfig
+from digests.subscriptions import subscribe
 from digests.worker import Worker
 from tests.digests.data import may
 from tests.slack_helpers import SlackAppHarness, SlackUser, running_app
@@ -124,13 +126,23 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
             engine, datetime.now(UTC) + timedelta(days=8), grace=timedelta(days=30)
         )
         assert result.due == 1
+        # A channel digest they set up (after the tick, so it has nothing due yet).
+        await subscribe(
+            engine,
+            team_id=ME.team_id,
+            target="C0DIGEST",
+            subscriber_user_id=ME.user_id,
+            role_slugs=["ai-engineer"],
+            schedule=WeeklySchedule(),
+            now=datetime.now(UTC),
+        )
         assert await rows_about(engine, ME.team_id, ME.user_id) == 5  # profile, 2 skills, sub, DM
 
         answer = await app.command("forget")
         assert answer.ack_body is not None and answer.ack_body["response_type"] == "ephemeral"
         assert "deleted everything it kept about you" in answer.text
         assert "saved skills: 2" in answer.text and "weekly DM subscription: 1" in answer.text
-        assert "workspace settings you changed: 1" in answer.text
+        assert "channel digests you set up: 2" in answer.text
 
     assert await rows_about(engine, ME.team_id, ME.user_id) == 0
     person = {"team": ME.team_id, "user": ME.user_id}
@@ -142,6 +154,9 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
     assert await _count(engine, "deliveries", "team_id = :team AND target = :user", **person) == 0
     settings = "team_id = :team AND updated_by = :user"
     assert await _count(engine, "workspace_settings", settings, **person) == 0
+    set_up = "team_id = :team AND subscriber_user_id = :user"
+    assert await _count(engine, "subscriptions", set_up, **person) == 0
+    assert await _count(engine, "subscriptions", "target = 'C0DIGEST'") == 1  # digest stays
     assert await default_role_slug(engine, ME.team_id) == "ai-engineer"  # the setting stays
     # Nobody else's rows went with mine.
     assert await load_profile(engine, ME.team_id, SOMEONE_ELSE.user_id) is not None
