@@ -59,9 +59,11 @@ async def answer_skill(request: CommandRequest) -> SlackMessage:
     across = await request.services.market.skill_across(chosen.slug, request.team_id)
     if across is None:
         return render_message("problem.j2", problem="no_skill_data", skill=chosen.name)
+    together = await request.services.market.asked_together(chosen.slug, request.team_id)
     return render_message(
         "skill.j2",
         skill=across,
+        together=together,
         groups=skill_histories(across),
         title=f"Skill · {across.name}",
         typed=chosen.typed,

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import session_factory
+from db.ingest.cooccurrence import CooccurringSkill, cooccurring_skills
 from db.models import (
     PUBLIC_TEAM,
     MarketSnapshot,
@@ -208,6 +209,14 @@ class SkillAcrossMarket:
     name: str
     slug: str
     observations: tuple[SkillObservation, ...]
+
+
+@dataclass(frozen=True)
+class AskedTogether:
+    """Skills that job ads ask for alongside one skill, in one computed snapshot."""
+
+    snapshot: SnapshotInfo
+    partners: tuple[CooccurringSkill, ...]
 
 
 @dataclass(frozen=True)
@@ -549,6 +558,24 @@ class MarketReader:
             ("skill", skill_slug, team_id), compute
         )
         return result
+
+    async def asked_together(
+        self, skill_slug: str, team_id: str = PUBLIC_TEAM, *, limit: int = 5
+    ) -> AskedTogether | None:
+        """Skills job ads most often ask for alongside this one, from the newest job-ad
+        snapshot that mentions it; None when only published reports mention it."""
+        across = await self.skill_across(skill_slug, team_id)
+        if across is None:
+            return None
+        from_ads = [o for o in across.observations if o.snapshot.source_kind is SourceKind.JOB_ADS]
+        if not from_ads:
+            return None
+        # Newest first; between equals, the wider (rolling) window, which has the larger base.
+        newest = min(
+            from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
+        ).snapshot
+        partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
 
