@@ -26,9 +26,6 @@ FEATURE_MODULES: tuple[str, ...] = (
     "commands.check",
     "commands.profile",
     "commands.subscriptions",
-    # Other features' modules go above this line. Stand-ins for buttons of features not
-    # built yet come last, so a real listener listed above always wins.
-    "commands.coming_soon",
 )
 
 

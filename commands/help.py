@@ -14,59 +14,6 @@ from templates import SlackMessage, render_message
 # Help sections, in the order they are listed.
 GROUPS = ("Market", "You", "Channel digests", "Workspace")
 
-# Subcommands other features provide, announced here so help lists them before they land;
-# each feature's own registration replaces its entry.
-ANNOUNCED = (
-    Subcommand(
-        "check",
-        None,
-        usage="check [SKILLS] [for ROLE]",
-        summary="compare your skills with what employers want (the answer comes by DM)",
-        examples=("check python, rag, aws for ai engineer",),
-        group="You",
-    ),
-    Subcommand(
-        "me", None, usage="me", summary="your saved skills and latest feedback", group="You"
-    ),
-    Subcommand(
-        "forget",
-        None,
-        usage="forget",
-        summary="delete everything SkillGap keeps about you",
-        group="You",
-    ),
-    Subcommand(
-        "subscribe",
-        None,
-        usage="subscribe [ROLE] [weekly on DAY at TIME]",
-        summary="a weekly digest of emerging skills and pay changes in this channel",
-        examples=("subscribe ai engineer weekly on monday at 9:00",),
-        group="Channel digests",
-    ),
-    Subcommand(
-        "unsubscribe",
-        None,
-        usage="unsubscribe [ROLE]",
-        summary="stop this channel's digest",
-        group="Channel digests",
-    ),
-    Subcommand(
-        "subscriptions",
-        None,
-        usage="subscriptions",
-        summary="the digests this channel receives",
-        group="Channel digests",
-    ),
-    Subcommand(
-        "digest",
-        None,
-        usage="digest preview|pause|resume",
-        summary="preview the next digest, or pause and resume it",
-        examples=("digest preview",),
-        group="Channel digests",
-    ),
-)
-
 
 @dataclass(frozen=True)
 class HelpGroup:
@@ -86,14 +33,12 @@ def answer_help_for(router: CommandRouter) -> Handler:
     async def answer_help(request: CommandRequest) -> SlackMessage:
         word = request.text.split(" ", 1)[0].lower() if request.text else ""
         asked = router.find(word) if word else None
-        detail = asked if asked is not None and asked.available and asked.name != "help" else None
-        coming = asked if asked is not None and not asked.available else None
+        detail = asked if asked is not None and asked.name != "help" else None
         unknown = echo(word) if word and word != "help" and asked is None else ""
         return render_message(
             "help.j2",
             groups=help_groups(router),
             unknown=unknown,
-            coming=coming,
             detail=detail,
             default_role=await default_role_name(request),
         )
@@ -113,5 +58,3 @@ def register(app: AsyncApp) -> None:
             shareable=True,
         )
     )
-    for announced in ANNOUNCED:
-        router.add(announced)

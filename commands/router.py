@@ -70,7 +70,7 @@ class Subcommand:
     """One `/skillgap NAME …` feature and how help describes it."""
 
     name: str
-    handler: Handler | None  # None: announced in help, not built yet
+    handler: Handler
     usage: str = ""  # e.g. "role [ROLE] [in REGION]"
     summary: str = ""
     examples: tuple[str, ...] = ()
@@ -81,10 +81,6 @@ class Subcommand:
     # Ack (empty) before running the handler: for handlers that open a modal with trigger_id.
     ack_first: bool = False
     show_in_help: bool = True
-
-    @property
-    def available(self) -> bool:
-        return self.handler is not None
 
 
 class CommandRouter:
@@ -98,10 +94,7 @@ class CommandRouter:
         self._pending: set[asyncio.Task[None]] = set()
 
     def add(self, subcommand: Subcommand) -> None:
-        """Add a subcommand; a later, working one replaces an announced placeholder."""
-        existing = self._subcommands.get(subcommand.name)
-        if existing is not None and existing.available and not subcommand.available:
-            return
+        """Add a subcommand (a later one of the same name replaces the earlier)."""
         self._subcommands[subcommand.name] = subcommand
         for alias in subcommand.aliases:
             self._aliases[alias] = subcommand.name
@@ -122,7 +115,7 @@ class CommandRouter:
         """Run the request's subcommand and return its answer; never raises."""
         subcommand = self.find(request.name)
         try:
-            if subcommand is None or subcommand.handler is None:
+            if subcommand is None:
                 return await self._fallback(request)
             if request.shared and not subcommand.shareable:
                 return render_message("problem.j2", problem="not_shareable", command=request.name)
@@ -132,9 +125,9 @@ class CommandRouter:
             return render_message("problem.j2", problem="internal", command=request.name)
 
     async def _fallback(self, request: CommandRequest) -> SlackMessage | None:
-        """Unknown or not-yet-built subcommands get help about the word they typed."""
+        """Unknown subcommands get help about the word they typed."""
         help_command = self.default
-        if help_command is None or help_command.handler is None:
+        if help_command is None:
             return render_message("problem.j2", problem="unknown_command", command=request.name)
         return await help_command.handler(replace(request, name="help", text=request.name))
 

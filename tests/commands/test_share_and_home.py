@@ -106,19 +106,6 @@ async def test_a_subcommand_that_opens_a_modal_is_acked_first(slack_app: SlackAp
     assert seen and seen[0]
 
 
-async def test_the_skills_check_button_answers_before_its_feature_lands(
-    slack_app: SlackAppHarness,
-):
-    from bot.registry import FEATURE_MODULES
-
-    if any(name.startswith("commands.check") for name in FEATURE_MODULES):
-        pytest.skip("the skills check has landed; its own tests cover the button")
-    pressed = await slack_app.press("open_skills_check", "ai-engineer")
-    assert pressed.status == 200
-    [post] = pressed.response_url_posts
-    assert "coming soon" in texts_of(post.args)
-
-
 # -- App Home -----------------------------------------------------------------------------
 
 

@@ -67,15 +67,6 @@ async def test_help_explains_one_command(slack_app: SlackAppHarness):
     assert "`/skillgap salary ai engineer in London`" in shown
 
 
-async def test_a_command_not_built_yet_says_it_is_coming(slack_app: SlackAppHarness):
-    from commands.router import router_for
-
-    if router_for(slack_app.app).find("subscribe").available:  # type: ignore[union-attr]
-        pytest.skip("subscribe has landed; nothing announced is left to test with")
-    shown = texts_of(await ephemeral_answer(slack_app, "subscribe ai engineer"))
-    assert "`/skillgap subscribe` is coming soon" in shown
-
-
 # -- role card ----------------------------------------------------------------------------
 
 

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commands.help import HelpGroup
-from commands.router import Subcommand
+from commands.router import CommandRequest, Subcommand
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.importers.store import store_documents
+from db.ingest.cooccurrence import CooccurringSkill
 from db.market import (
+    AskedTogether,
     Pay,
     RolePath,
     RoleStats,
@@ -153,6 +155,9 @@ def test_suggestions_roles_skill_path_and_home_render_hostile_names(name: str):
         render_message(
             "skill.j2",
             skill=across,
+            together=AskedTogether(
+                stats.snapshot, (CooccurringSkill(name, name, "s", 3, 50.0),) * 5
+            ),
             groups=groups,
             title=name,
             typed=name,
@@ -177,7 +182,11 @@ def test_suggestions_roles_skill_path_and_home_render_hostile_names(name: str):
             check_role="ai-engineer",
         ).as_kwargs()
     )
-    command = Subcommand("role", None, usage=name, summary=name, examples=(name,))
+
+    async def no_answer(request: CommandRequest) -> None:
+        return None
+
+    command = Subcommand("role", no_answer, usage=name, summary=name, examples=(name,))
     groups_of_help = [HelpGroup(name, (command,))]
     view = render_view("home.j2", rows=rows, sections=[], groups=groups_of_help, default_role=name)
     assert_safe({"text": "home", **view})
@@ -186,7 +195,6 @@ def test_suggestions_roles_skill_path_and_home_render_hostile_names(name: str):
             "help.j2",
             groups=groups_of_help,
             unknown=name,
-            coming=None,
             detail=command,
             default_role=name,
         ).as_kwargs()
