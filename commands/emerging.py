@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
-from commands.lookup import choose_role, no_data, region_note, rerun_command, stats_for
+from commands.lookup import previous_comparison, region_note, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
 from db.market import SkillChange, SkillMovement, SkillStat
 from templates import SlackMessage, render_message
@@ -22,15 +22,11 @@ class EmergingRow:
 
 
 async def answer_emerging(request: CommandRequest) -> SlackMessage:
-    chosen = await choose_role(request)
-    if isinstance(chosen, SlackMessage):
-        return chosen
-    stats = await stats_for(request, chosen)
-    if stats is None:
-        return no_data(chosen, request.name)
-    comparison = await request.services.market.compare(
-        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
-    )
+    found = await role_with_stats(request)
+    if isinstance(found, SlackMessage):
+        return found
+    chosen, stats = found
+    comparison = await previous_comparison(request, chosen, stats)
     changes = {c.slug: c for c in comparison.skill_changes} if comparison else {}
     rows = []
     for stat in stats.emerging_skills():

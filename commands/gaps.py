@@ -5,24 +5,20 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import (
-    choose_role,
-    no_data,
     region_note,
     render_card,
     rerun_command,
-    stats_for,
+    role_with_stats,
 )
 from commands.router import CommandRequest, Subcommand, router_for
 from templates import SlackMessage
 
 
 async def answer_gaps(request: CommandRequest) -> SlackMessage:
-    chosen = await choose_role(request)
-    if isinstance(chosen, SlackMessage):
-        return chosen
-    stats = await stats_for(request, chosen)
-    if stats is None:
-        return no_data(chosen, request.name)
+    found = await role_with_stats(request)
+    if isinstance(found, SlackMessage):
+        return found
+    chosen, stats = found
     return render_card(
         stats,
         (chosen.slug, chosen.region, chosen.typed, request.shared),

@@ -8,7 +8,7 @@ from typing import Any
 from commands.parser import LONDON, UK, echo, parse_role_query, without_region
 from commands.router import CommandRequest
 from commands.workspace import workspace_default_role
-from db.market import RoleStats
+from db.market import RoleStats, SnapshotComparison
 from db.resolve import Candidate, MatchKind, Resolution
 from templates import SlackMessage, render_message
 
@@ -123,6 +123,27 @@ async def stats_for(request: CommandRequest, chosen: Chosen) -> RoleStats | None
     if stats is None and chosen.region != UK:
         stats = await market.role_stats(chosen.slug, request.team_id, region=UK)
     return stats
+
+
+async def role_with_stats(request: CommandRequest) -> tuple[Chosen, RoleStats] | SlackMessage:
+    """The role a command is about and its newest figures, or the message saying why not
+    (an unknown or ambiguous name, or no figures yet)."""
+    chosen = await choose_role(request)
+    if isinstance(chosen, SlackMessage):
+        return chosen
+    stats = await stats_for(request, chosen)
+    if stats is None:
+        return no_data(chosen, request.name)
+    return chosen, stats
+
+
+async def previous_comparison(
+    request: CommandRequest, chosen: Chosen, stats: RoleStats
+) -> SnapshotComparison | None:
+    """Changes since the snapshot before `stats` from the same source and region."""
+    return await request.services.market.compare(
+        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
+    )
 
 
 def no_data(chosen: Chosen, command: str) -> SlackMessage:

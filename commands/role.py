@@ -5,12 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import (
-    choose_role,
-    no_data,
     places_for,
     render_card,
     rerun_command,
-    stats_for,
+    role_with_stats,
 )
 from commands.router import CommandRequest, Subcommand, router_for
 from templates import SlackMessage
@@ -20,12 +18,10 @@ TOP_GAPS = 5
 
 
 async def answer_role(request: CommandRequest) -> SlackMessage:
-    chosen = await choose_role(request)
-    if isinstance(chosen, SlackMessage):
-        return chosen
-    stats = await stats_for(request, chosen)
-    if stats is None:
-        return no_data(chosen, request.name)
+    found = await role_with_stats(request)
+    if isinstance(found, SlackMessage):
+        return found
+    chosen, stats = found
     # Essential skills are what most employers require; demand % ranks them when known.
     top_skills = stats.essential_skills() or stats.most_demanded(TOP_SKILLS)
     places = places_for(chosen.region)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
-from commands.lookup import choose_role, no_data, places_for, rerun_command, stats_for
+from commands.lookup import places_for, previous_comparison, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
 from db.market import PayChange
 from db.models import PayKind
@@ -34,15 +34,11 @@ class PayChangeRow:
 
 
 async def answer_salary(request: CommandRequest) -> SlackMessage:
-    chosen = await choose_role(request)
-    if isinstance(chosen, SlackMessage):
-        return chosen
-    stats = await stats_for(request, chosen)
-    if stats is None:
-        return no_data(chosen, request.name)
-    comparison = await request.services.market.compare(
-        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
-    )
+    found = await role_with_stats(request)
+    if isinstance(found, SlackMessage):
+        return found
+    chosen, stats = found
+    comparison = await previous_comparison(request, chosen, stats)
     present = {pay.kind for pay in stats.pay}
     # Salaries and day rates are always shown (as "not enough data" if missing); hourly
     # rates only where a source gives them.
