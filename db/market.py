@@ -746,9 +746,11 @@ async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
 
 
 async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot) -> RoleStats:
-    pay_rows = (
-        await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))
-    ).all()
+    pay_rows = list(
+        (await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))).all()
+    )
+    if snapshot.region == UK and not any(row.region == LONDON for row in pay_rows):
+        pay_rows += await _london_pay_alongside(session, snapshot)
     skill_rows = (
         await session.exec(
             select(SkillFigure, Skill)
@@ -784,6 +786,32 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
         )
     )
     return RoleStats(_role_summary(role, info), info, pay, skills)
+
+
+async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot) -> list[PayFigure]:
+    """London pay from the London snapshot of the same source and period.
+
+    Reports carry London's figures inside the UK snapshot; figures computed from job ads come
+    as a separate London snapshot. Either way the UK card shows London beside the UK.
+    """
+    london = (
+        await session.exec(
+            select(MarketSnapshot.id).where(
+                MarketSnapshot.team_id == snapshot.team_id,
+                MarketSnapshot.role_id == snapshot.role_id,
+                MarketSnapshot.region == LONDON,
+                MarketSnapshot.source == snapshot.source,
+                MarketSnapshot.period_start == snapshot.period_start,
+                MarketSnapshot.period_end == snapshot.period_end,
+            )
+        )
+    ).first()
+    if london is None:
+        return []
+    rows = await session.exec(
+        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == LONDON)
+    )
+    return list(rows.all())
 
 
 def _skill_stat(figure: SkillFigure, skill: Skill) -> SkillStat:
