@@ -248,7 +248,11 @@ class NameIndex:
         if len(words) < 2 or self.resolve(stripped).kind is MatchKind.FUZZY:
             return [stripped]
         segments = self._segments(words)
-        if not any(known for _, known in segments):
+        # Split "python docker kubernets" only when every piece names a skill: "go to market"
+        # must stay one (unknown) phrase, never become the language Go plus stray words.
+        if len(segments) < 2 or not all(
+            known or self.resolve(text).match is not None for text, known in segments
+        ):
             return [stripped]
         return [text for text, _ in segments]
 

@@ -51,3 +51,12 @@ async def test_taxonomy_look_alikes_never_cross(sqlite_engine: AsyncEngine) -> N
         resolution = index.resolve(text)
         found = resolution.match.name if resolution.match else None
         assert found == expected, f"{text!r} -> {found!r}, expected {expected!r}"
+
+
+async def test_a_phrase_is_never_split_into_a_skill_and_stray_words(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    index = await MarketReader(sqlite_engine).skill_index()
+    result = index.resolve_terms("python, go to market, golang, python docker kubernets")
+    assert [c.name for c in result.matches] == ["Python", "Go", "Docker", "Kubernetes"]
+    assert [r.query for r in result.unknown] == ["go to market"]
