@@ -1,4 +1,4 @@
-"""A local stand-in for Slack's Web API and response URLs: tests, benchmarks and the shell."""
+"""A local stand-in for Slack's Web API, response URLs and Socket Mode: tests, benchmarks, shell."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 # Arguments Slack accepts as JSON text inside form posts; decoded so tests can look inside.
 _JSON_ARGUMENTS = ("blocks", "attachments", "view", "metadata", "files", "unfurls")
@@ -24,6 +24,9 @@ _CLIENT_AUTHENTICATED = frozenset({"oauth.v2.access"})
 
 RESPONSE_URL_METHOD = "response_url"
 UPLOAD_METHOD = "file_upload"
+
+# Socket Mode: apps.connections.open hands out a one-use WebSocket URL on this path.
+SOCKET_MODE_PATH = "/socket-mode"
 
 
 @dataclass
@@ -102,11 +105,43 @@ class Workspace:
     app_id: str = "A0SKILLGAP"
 
 
+@dataclass
+class SocketAck:
+    """What the app sent back over the WebSocket for one envelope."""
+
+    envelope_id: str
+    payload: dict[str, Any] | None  # the response payload (an ack's body); None when empty
+    message: dict[str, Any]  # the whole message as sent
+    at: float
+    monotonic: float
+
+
+@dataclass
+class SocketConnection:
+    """One Socket Mode WebSocket an app opened with a ticket from apps.connections.open."""
+
+    number: int
+    ticket: str
+    websocket: web.WebSocketResponse
+    received: list[dict[str, Any]] = field(default_factory=list)
+    # Frames that were not a JSON object (Slack drops them; a test may want to know).
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return not self.websocket.closed
+
+
 class SlackStub:
     """Slack's Web API on 127.0.0.1: records every call, answers like Slack, fails on request.
 
     Extend it with `add_rule` (answer or refuse a call before the normal answer, e.g. a
     per-channel rate limit) and `on` (answer a method the stub does not know yet).
+
+    Socket Mode: apps.connections.open (with an `xapp-` token) returns a `ws://` URL served
+    here; the stub greets each connection with `hello`, a test pushes envelopes with
+    `socket_push` (or `socket_send_command` / `_event` / `_interaction`) and awaits the app's
+    ack with `socket_ack`; `socket_disconnect` and `socket_drop` make the app reconnect.
     """
 
     DEFAULT_TOKEN = "xoxb-stub-token"
@@ -129,6 +164,11 @@ class SlackStub:
         self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # Socket Mode: unused tickets, connections in the order they opened, acks by envelope.
+        self.socket_connections: list[SocketConnection] = []
+        self.socket_envelopes: dict[str, dict[str, Any]] = {}
+        self.socket_acks: dict[str, SocketAck] = {}
+        self._socket_tickets: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -138,6 +178,7 @@ class SlackStub:
         app.router.add_get("/api/{method}", self._handle_api)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get(SOCKET_MODE_PATH, self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -146,6 +187,10 @@ class SlackStub:
         return self
 
     async def stop(self) -> None:
+        # Open WebSockets would hold the server's shutdown until its timeout.
+        for connection in self.socket_connections:
+            if connection.open:
+                await connection.websocket.close(code=WSCloseCode.GOING_AWAY)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -171,6 +216,11 @@ class SlackStub:
     def api_url(self) -> str:
         """The base URL for `AsyncWebClient(base_url=...)`."""
         return f"{self.root_url}/api/"
+
+    @property
+    def socket_url(self) -> str:
+        """The Socket Mode WebSocket URL (without the ticket apps.connections.open adds)."""
+        return "ws" + self.root_url.removeprefix("http") + SOCKET_MODE_PATH
 
     def response_url(self, response_id: str | None = None) -> str:
         """A response URL served by the stub; what is POSTed to it is recorded."""
@@ -223,6 +273,103 @@ class SlackStub:
         """Forget recorded calls and scripted faults."""
         self.calls.clear()
         self._rules.clear()
+
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    async def wait_for_socket(self, *, count: int = 1, within: float = 5.0) -> SocketConnection:
+        """Wait until `count` connections have opened and the newest is open; return it."""
+
+        def newest_open() -> bool:
+            return len(self.socket_connections) >= count and self.socket_connections[-1].open
+
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(newest_open)
+        return self.socket_connections[-1]
+
+    async def wait_for_socket_closed(
+        self, connection: SocketConnection, *, within: float = 5.0
+    ) -> None:
+        """Wait until `connection` is closed (by the app, or by the stub)."""
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: not connection.open)
+
+    async def socket_push(
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool = False,
+        retry_attempt: int | None = None,
+        retry_reason: str | None = None,
+        connection: SocketConnection | None = None,
+    ) -> str:
+        """Send one envelope down the newest open connection (or `connection`); its id."""
+        target = connection or self._live_socket()
+        envelope_id = str(uuid.uuid4())
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": envelope_type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if retry_attempt is not None:
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = retry_reason or ""
+        self.socket_envelopes[envelope_id] = envelope
+        await target.websocket.send_json(envelope)
+        return envelope_id
+
+    async def socket_send_command(self, payload: dict[str, Any]) -> str:
+        """A slash command (its fields as a JSON object); the ack may carry the answer."""
+        return await self.socket_push("slash_commands", payload, accepts_response_payload=True)
+
+    async def socket_send_event(
+        self, payload: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = ""
+    ) -> str:
+        """An Events API delivery (an event_callback); Slack wants an empty ack."""
+        return await self.socket_push(
+            "events_api",
+            payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
+
+    async def socket_send_interaction(self, payload: dict[str, Any]) -> str:
+        """A button press, modal submission, shortcut or options request."""
+        # Only answers Slack reads from the ack (modal errors, options) get a response payload.
+        accepts = payload.get("type") in ("view_submission", "block_suggestion")
+        return await self.socket_push("interactive", payload, accepts_response_payload=accepts)
+
+    async def socket_ack(self, envelope_id: str, *, within: float = 5.0) -> SocketAck:
+        """Wait for the app's ack of one envelope."""
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: envelope_id in self.socket_acks)
+        return self.socket_acks[envelope_id]
+
+    async def socket_disconnect(
+        self, reason: str = "refresh_requested", connection: SocketConnection | None = None
+    ) -> None:
+        """Ask the app to reconnect, as Slack does before it retires a connection."""
+        target = connection or self._live_socket()
+        await target.websocket.send_json(
+            {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-stub"}}
+        )
+
+    async def socket_drop(self, connection: SocketConnection | None = None) -> None:
+        """Close a connection without warning (a network blip or a server restart)."""
+        target = connection or self._live_socket()
+        await target.websocket.close(code=WSCloseCode.GOING_AWAY)
+
+    def _live_socket(self) -> SocketConnection:
+        for connection in reversed(self.socket_connections):
+            if connection.open:
+                return connection
+        raise RuntimeError("no app is connected over Socket Mode; await stub.wait_for_socket()")
+
+    def _issue_socket_url(self) -> str:
+        ticket = uuid.uuid4().hex
+        self._socket_tickets.add(ticket)
+        return f"{self.socket_url}?ticket={ticket}"
 
     # -- reading what happened ---------------------------------------------------------------
 
@@ -345,6 +492,64 @@ class SlackStub:
         await self._record(call)
         return web.Response(text=f"OK - {len(body)}")
 
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self._socket_tickets:
+            # Slack refuses a URL that apps.connections.open did not just hand out.
+            return web.Response(status=401, text="invalid or used ticket")
+        self._socket_tickets.discard(ticket)
+        # autoping answers the client's pings with pongs carrying the same data, as Slack does.
+        websocket = web.WebSocketResponse(autoping=True)
+        await websocket.prepare(request)
+        connection = SocketConnection(len(self.socket_connections) + 1, ticket, websocket)
+        self.socket_connections.append(connection)
+        await websocket.send_json(
+            {
+                "type": "hello",
+                "num_connections": sum(1 for c in self.socket_connections if c.open),
+                "debug_info": {
+                    "host": "applink-stub",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.default_workspace.app_id},
+            }
+        )
+        await self._notify()
+        try:
+            async for frame in websocket:
+                if frame.type == WSMsgType.TEXT:
+                    await self._socket_received(connection, frame.data)
+        finally:
+            await self._notify()
+        return websocket
+
+    async def _socket_received(self, connection: SocketConnection, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            connection.unreadable.append(text)
+            await self._notify()
+            return
+        connection.received.append(message)
+        envelope_id = message.get("envelope_id")
+        if isinstance(envelope_id, str) and envelope_id:
+            payload = message.get("payload")
+            self.socket_acks[envelope_id] = SocketAck(
+                envelope_id,
+                payload if isinstance(payload, dict) else None,
+                message,
+                time.time(),
+                time.monotonic(),
+            )
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._arrived:
+            self._arrived.notify_all()
+
     # -- Slack's answers ---------------------------------------------------------------------
 
     def _next_ts(self) -> str:
@@ -386,6 +591,11 @@ class SlackStub:
         method = request.method
         if method == "oauth.v2.access":
             return self._oauth_access(args)
+        if method == "apps.connections.open":
+            # Only an app-level token may open a Socket Mode connection.
+            if not (request.token or "").startswith("xapp-"):
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self._issue_socket_url()}
         if method == "auth.test":
             return {
                 "ok": True,
