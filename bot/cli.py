@@ -115,10 +115,14 @@ def _run_shell(settings: Settings, *, as_json: bool) -> None:
 
 
 def _run_socket_mode(settings: Settings, *, run_digests: bool) -> None:
-    from bot.modes import run_socket_mode
+    from bot.modes import SocketModeRefused, run_socket_mode
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_socket_mode(settings, run_digests=run_digests))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_socket_mode(settings, run_digests=run_digests))
+    except SocketModeRefused as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

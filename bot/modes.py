@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +19,24 @@ class RunMode(StrEnum):
     SOCKET = "socket"  # an app-level token: Slack delivers over a WebSocket, no public URL
     HTTP = "http"  # Slack posts to /slack/events on this server
     SHELL = "shell"  # no Slack at all: type /skillgap lines locally
+
+
+class SocketModeRefused(Exception):
+    """Slack would not open a Socket Mode connection with the configured app token."""
+
+
+def explain_refusal(error: str) -> str:
+    """What to tell the person running SkillGap when Slack refuses the app token."""
+    if error == "not_allowed_token_type":
+        return (
+            "SLACK_APP_TOKEN is not an app-level token (those start with xapp-). Create one "
+            "under Basic Information > App-Level Tokens with the connections:write scope."
+        )
+    return (
+        f"Slack refused to open a Socket Mode connection ({error}). Check SLACK_APP_TOKEN: "
+        "an app-level token (xapp-...) with the connections:write scope, for an app with "
+        "Socket Mode enabled."
+    )
 
 
 def choose_run_mode(settings: Settings) -> RunMode:
@@ -56,11 +78,13 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
     app = build_app(settings, engine)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     digests = None
-    if run_digests:
-        from digests.runtime import start_in_process
-
-        digests = start_in_process(settings, engine)
     try:
+        # The first URL is asked for here: the client would retry a refused token forever.
+        handler.client.wss_uri = await _first_socket_url(handler.client)
+        if run_digests:
+            from digests.runtime import start_in_process
+
+            digests = start_in_process(settings, engine)
         await handler.connect_async()
         logger.info("SkillGap is connected to Slack over Socket Mode")
         await asyncio.Event().wait()
@@ -70,3 +94,16 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
             await digests.stop()
         await close_app(app)
         await engine.dispose()
+
+
+async def _first_socket_url(client: AsyncBaseSocketModeClient) -> str | None:
+    """A WebSocket URL, or None to let the client retry later (Slack unreachable for now)."""
+    from aiohttp import ClientError
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        return await client.issue_new_wss_url()
+    except SlackApiError as refused:
+        raise SocketModeRefused(explain_refusal(str(refused.response.get("error")))) from None
+    except (ClientError, TimeoutError):
+        return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.modes import run_socket_mode
+from bot.modes import SocketModeRefused, run_socket_mode
 from bot.slack_requests import SlackUser, block_actions_body, event_body, slash_command_body
 from bot.slack_stub import RESPONSE_URL_METHOD, RecordedCall, SlackStub
 from tests.commands.helpers import action_ids, assert_valid_message, texts_of
@@ -300,3 +302,52 @@ async def test_stopping_closes_the_connection(tmp_path: Path):
         [connection] = stub.socket_connections
         await stub.wait_for_socket_closed(connection, within=WITHIN)
         assert not connection.open
+
+
+# -- a token Slack refuses: a clear message, not endless retries -------------------------
+
+
+async def test_a_refused_app_token_stops_with_a_clear_reason(tmp_path: Path):
+    async with SlackStub() as stub:
+        stub.fail("apps.connections.open", "invalid_auth")
+        settings = settings_for_stub(
+            stub, f"sqlite+aiosqlite:///{tmp_path / 'skillgap.db'}", slack_app_token=APP_TOKEN
+        )
+        with pytest.raises(SocketModeRefused, match=r"\(invalid_auth\).*connections:write"):
+            await asyncio.wait_for(run_socket_mode(settings), CONNECT_WITHIN)
+        assert len(stub.calls_to("apps.connections.open")) == 1
+        assert stub.socket_connections == []
+
+
+async def test_run_with_a_bot_token_as_app_token_exits_with_advice(tmp_path: Path):
+    skillgap = Path(sys.executable).parent / "skillgap"
+    async with SlackStub() as stub:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SKILLGAP_"))}
+        env.pop("DATABASE_URL", None)
+        env.update(
+            SKILLGAP_DATABASE_URL=f"sqlite:///{tmp_path / 'skillgap.db'}",
+            SLACK_API_URL=stub.api_url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN="xoxb-pasted-into-the-wrong-variable",
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(skillgap),
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    output = stdout.decode() + stderr.decode()
+    assert process.returncode == 2, output
+    assert "SLACK_APP_TOKEN is not an app-level token (those start with xapp-)" in output
+    assert "Traceback" not in output
+    [refused] = stub.calls_to("apps.connections.open")
+    assert refused.token == "xoxb-pasted-into-the-wrong-variable"
