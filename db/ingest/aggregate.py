@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import combinations
 
 import numpy as np
 
@@ -42,14 +40,9 @@ class SnapshotRules:
     cooccurring_per_skill: int = 5
 
 
-# Pair codes wait in a compact array until this many, then go into the bucket's matrix at
-# once: small enough that hundreds of buckets waiting stay within a few dozen MB.
-_PAIR_FLUSH = 32_768
-
-
 @dataclass
 class Bucket:
-    """Everything counted for one role, region and week (or window, once merged)."""
+    """Everything counted for one role and region over some weeks (a window, once merged)."""
 
     ads: int = 0
     skills: Counter[str] = field(default_factory=Counter)
@@ -58,29 +51,105 @@ class Bucket:
     # as sorted codes i * size + j with their counts: most pairs never occur together.
     pair_codes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pair_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    pending_pairs: array[int] = field(default_factory=lambda: array("q"))
 
-    def flush_pairs(self) -> None:
-        if not self.pending_pairs:
+
+class _CodeCounts:
+    """How often each int64 code was seen, as sorted unique codes and their counts.
+
+    Codes arrive in batches of numpy arrays and are merged when enough wait, so memory
+    follows the number of distinct codes (bucket x skill or skill pair), not of ads.
+    """
+
+    def __init__(self) -> None:
+        self.codes = np.empty(0, dtype=np.int64)
+        self.counts = np.empty(0, dtype=np.int64)
+        self._waiting: list[np.ndarray] = []
+        self._waiting_size = 0
+
+    def add(self, codes: np.ndarray) -> None:
+        if not len(codes):
             return
-        codes = np.frombuffer(self.pending_pairs, dtype=np.int64)
-        self._add_pairs(codes, np.ones(len(codes), dtype=np.int64))
-        self.pending_pairs = array("q")
+        self._waiting.append(codes)
+        self._waiting_size += len(codes)
+        if self._waiting_size >= max(2_000_000, len(self.codes)):
+            self.merge()
 
-    def _add_pairs(self, codes: np.ndarray, counts: np.ndarray) -> None:
-        all_codes = np.concatenate([self.pair_codes, codes])
-        all_counts = np.concatenate([self.pair_counts, counts])
-        unique, positions = np.unique(all_codes, return_inverse=True)
-        self.pair_codes = unique
-        self.pair_counts = np.bincount(positions, weights=all_counts).astype(np.int64)
+    def merge(self) -> None:
+        if not self._waiting:
+            return
+        waiting = np.concatenate(self._waiting)
+        self._waiting, self._waiting_size = [], 0
+        new_codes, new_counts = np.unique(waiting, return_counts=True)
+        codes = np.concatenate([self.codes, new_codes])
+        counts = np.concatenate([self.counts, new_counts.astype(np.int64)])
+        order = np.argsort(codes, kind="stable")  # two sorted runs: a linear merge
+        codes, counts = codes[order], counts[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        self.codes = codes[starts]
+        self.counts = np.add.reduceat(counts, starts) if len(starts) else counts
 
-    def merge(self, other: Bucket) -> None:
-        self.ads += other.ads
-        self.skills.update(other.skills)
-        if len(other.pair_codes):
-            self._add_pairs(other.pair_codes, other.pair_counts)
-        for kind, figures in other.pay.items():
-            self.pay.setdefault(kind, []).extend(figures)
+    def between(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """Codes in [low, high) and their counts (after merge)."""
+        first, last = np.searchsorted(self.codes, [low, high])
+        return self.codes[first:last], self.counts[first:last]
+
+
+def pairs_of(skill_ptr: np.ndarray, skill_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair i < j of skills within each ad (skills sorted per ad): (ad of pair, first
+    position, second position), computed for all ads at once."""
+    lengths = np.diff(skill_ptr)
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    positions = np.arange(len(skill_idx))
+    partners = skill_ptr[owner + 1] - positions - 1  # skills after this one in its ad
+    first = np.repeat(positions, partners)
+    offsets = np.cumsum(partners) - partners
+    second = first + 1 + (np.arange(len(first)) - np.repeat(offsets, partners))
+    return first, second
+
+
+@dataclass
+class AdColumns:
+    """Ads to count, column by column: the form parsing hands over in bulk.
+
+    weeks are the ordinals of each ad's Monday, roles index `role_slugs`, skills are the
+    aggregator's skill indices per ad (sorted, no repeats) in CSR form.
+    """
+
+    weeks: np.ndarray  # int64 ordinals
+    roles: np.ndarray  # int64 indices into role_slugs
+    london: np.ndarray  # bool
+    pay_kinds: np.ndarray  # int8: index into PAY_KINDS, -1 for none
+    pay_values: np.ndarray  # float64
+    skill_ptr: np.ndarray  # int64, len(ads) + 1
+    skill_idx: np.ndarray  # int64
+    role_slugs: list[str]
+
+    def __len__(self) -> int:
+        return len(self.weeks)
+
+    def only(self, keep: np.ndarray) -> AdColumns:
+        """The ads where keep is True."""
+        lengths = np.diff(self.skill_ptr)
+        kept_lengths = lengths[keep]
+        ptr = np.zeros(len(kept_lengths) + 1, dtype=np.int64)
+        np.cumsum(kept_lengths, out=ptr[1:])
+        return AdColumns(
+            self.weeks[keep],
+            self.roles[keep],
+            self.london[keep],
+            self.pay_kinds[keep],
+            self.pay_values[keep],
+            ptr,
+            self.skill_idx[np.repeat(keep, lengths)],
+            self.role_slugs,
+        )
+
+
+PAY_KINDS = (PayKind.ANNUAL, PayKind.DAILY, PayKind.HOURLY)
+PAY_KIND_INDEX = {kind: index for index, kind in enumerate(PAY_KINDS)}
+_ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
+_REGIONS = (UK, LONDON)
+_ADD_AD_BATCH = 20_000
 
 
 @dataclass
@@ -117,14 +186,27 @@ def week_label(monday: date) -> str:
 
 
 class Aggregator:
-    """Counts ads and candidates into weekly buckets, then builds every window's snapshot."""
+    """Counts ads and candidates into weekly buckets, then builds every window's snapshot.
+
+    Demand is counted column-wise with numpy: a bucket (role, region, week) is an int code,
+    and skill mentions and skill pairs are codes within it, so millions of ads cost a few
+    array operations per batch rather than Python work per ad.
+    """
 
     def __init__(self, rules: SnapshotRules | None = None, skill_slugs: Sequence[str] = ()) -> None:
         self.rules = rules or SnapshotRules()
-        # Skills whose co-occurrence is counted (the taxonomy's), by matrix index.
+        # Skills counted (the taxonomy's), by index; co-occurrence uses the same indices.
         self.skill_slugs = list(dict.fromkeys(skill_slugs))
-        self._index = {slug: i for i, slug in enumerate(self.skill_slugs)}
-        self.demand: dict[tuple[str, str, date], Bucket] = {}
+        self.skill_index = {slug: i for i, slug in enumerate(self.skill_slugs)}
+        self._size = max(1, len(self.skill_slugs))
+        self._roles: dict[str, int] = {}
+        self._ads: dict[int, int] = {}  # bucket code -> ads
+        self._skill_counts = _CodeCounts()  # bucket * size + skill
+        self._pairs = _CodeCounts()  # bucket * size^2 + i * size + j
+        self._pay_codes: list[np.ndarray] = []  # bucket * 3 + pay kind index
+        self._pay_values: list[np.ndarray] = []
+        self._pay_sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._row_wise: list[tuple[int, str, bool, int, float, list[int]]] = []
         self.supply: dict[tuple[str | None, str, date], SupplyBucket] = {}
         self._weeks: dict[date, date] = {}
 
@@ -133,6 +215,17 @@ class Aggregator:
         if monday is None:
             monday = self._weeks[day] = week_start(day)
         return monday
+
+    def _bucket(self, monday_ordinal: int, role: int, region: int) -> int:
+        return (((monday_ordinal - 1) // 7) * _ROLE_SLOTS + role) * 2 + region
+
+    def _role(self, slug: str) -> int:
+        index = self._roles.get(slug)
+        if index is None:
+            index = self._roles[slug] = len(self._roles)
+            if index >= _ROLE_SLOTS:
+                raise ValueError(f"more than {_ROLE_SLOTS} roles in one ingest")
+        return index
 
     def add_ad(
         self,
@@ -143,25 +236,78 @@ class Aggregator:
         pay_value: float | None,
         skills: tuple[str, ...],
     ) -> None:
-        monday = self._week(posted_on)
-        pairs: list[int] = []
-        if len(skills) > 1:
-            index, size = self._index, len(self.skill_slugs)
-            known = sorted(index[s] for s in skills if s in index)
-            pairs = [a * size + b for a, b in combinations(known, 2)]
-        for region in (UK, LONDON) if is_london else (UK,):
-            key = (role, region, monday)
-            bucket = self.demand.get(key)
-            if bucket is None:
-                bucket = self.demand[key] = Bucket()
-            bucket.ads += 1
-            bucket.skills.update(skills)
-            if pairs:
-                bucket.pending_pairs.extend(pairs)
-                if len(bucket.pending_pairs) >= _PAIR_FLUSH:
-                    bucket.flush_pairs()
-            if pay_kind is not None and pay_value is not None:
-                bucket.pay.setdefault(pay_kind, []).append(pay_value)
+        """One ad (rows read back from the store); counted with the next batch."""
+        index = self.skill_index
+        found = sorted({index[s] for s in skills if s in index})
+        kind = -1 if pay_kind is None or pay_value is None else PAY_KIND_INDEX[pay_kind]
+        self._row_wise.append(
+            (self._week(posted_on).toordinal(), role, is_london, kind, pay_value or 0.0, found)
+        )
+        if len(self._row_wise) >= _ADD_AD_BATCH:
+            self._flush_row_wise()
+
+    def _flush_row_wise(self) -> None:
+        rows, self._row_wise = self._row_wise, []
+        if not rows:
+            return
+        role_slugs = list(dict.fromkeys(row[1] for row in rows))
+        role_at = {slug: i for i, slug in enumerate(role_slugs)}
+        lengths = np.fromiter((len(row[5]) for row in rows), dtype=np.int64, count=len(rows))
+        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        self.add_columns(
+            AdColumns(
+                weeks=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
+                roles=np.fromiter((role_at[row[1]] for row in rows), np.int64, len(rows)),
+                london=np.fromiter((row[2] for row in rows), dtype=bool, count=len(rows)),
+                pay_kinds=np.fromiter((row[3] for row in rows), dtype=np.int8, count=len(rows)),
+                pay_values=np.fromiter((row[4] for row in rows), np.float64, len(rows)),
+                skill_ptr=ptr,
+                skill_idx=np.fromiter((i for row in rows for i in row[5]), np.int64, int(ptr[-1])),
+                role_slugs=role_slugs,
+            )
+        )
+
+    def add_columns(self, ads: AdColumns) -> None:
+        """Count many ads at once (each ad's Monday as an ordinal, skills as indices)."""
+        if not len(ads):
+            return
+        self._pay_sorted = None
+        role_map = np.fromiter(
+            (self._role(slug) for slug in ads.role_slugs), np.int64, len(ads.role_slugs)
+        )
+        weeks = (ads.weeks - 1) // 7
+        uk = (weeks * _ROLE_SLOTS + role_map[ads.roles]) * 2
+        size = self._size
+        first, second = pairs_of(ads.skill_ptr, ads.skill_idx)
+        lengths = np.diff(ads.skill_ptr)
+        pair_owner = np.repeat(np.arange(len(ads)), lengths)[first]
+        pair_code = ads.skill_idx[first] * size + ads.skill_idx[second]
+        skill_owner = np.repeat(np.arange(len(ads)), lengths)
+        has_pay = ads.pay_kinds >= 0
+        for region in (0, 1):
+            if region == 0:
+                buckets = uk
+                ads_in = None
+            else:
+                ads_in = ads.london
+                if not ads_in.any():
+                    break
+                buckets = np.where(ads_in, uk + 1, -1)
+            chosen = buckets if ads_in is None else buckets[ads_in]
+            codes, counts = np.unique(chosen, return_counts=True)
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                self._ads[code] = self._ads.get(code, 0) + count
+            owners = skill_owner if ads_in is None else skill_owner[ads_in[skill_owner]]
+            skills = ads.skill_idx if ads_in is None else ads.skill_idx[ads_in[skill_owner]]
+            self._skill_counts.add(buckets[owners] * size + skills)
+            pair_owners = pair_owner if ads_in is None else pair_owner[ads_in[pair_owner]]
+            pairs = pair_code if ads_in is None else pair_code[ads_in[pair_owner]]
+            self._pairs.add(buckets[pair_owners] * (size * size) + pairs)
+            paid = has_pay if ads_in is None else has_pay & ads_in
+            if paid.any():
+                self._pay_codes.append(buckets[paid] * 3 + ads.pay_kinds[paid])
+                self._pay_values.append(ads.pay_values[paid])
 
     def add_candidate(
         self, seen_on: date, role: str | None, is_london: bool, skills: tuple[str, ...]
@@ -182,16 +328,86 @@ class Aggregator:
     ) -> Bucket:
         """The weeks' buckets merged; `counts_only` skips pairs and pay (earlier windows)."""
         total = Bucket()
+        role_index = self._roles.get(role)
+        if role_index is None:
+            return total
+        size = self._size
+        skill_counts = np.zeros(size, dtype=np.int64)
+        pair_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        pay_parts: dict[PayKind, list[np.ndarray]] = {}
+        region_index = _REGIONS.index(region)
         for monday in weeks:
-            bucket = self.demand.get((role, region, monday))
-            if bucket is None:
+            bucket = self._bucket(monday.toordinal(), role_index, region_index)
+            ads = self._ads.get(bucket)
+            if ads is None:
                 continue
+            total.ads += ads
+            codes, counts = self._skill_counts.between(bucket * size, (bucket + 1) * size)
+            skill_counts[codes - bucket * size] += counts
             if counts_only:
-                total.ads += bucket.ads
-                total.skills.update(bucket.skills)
-            else:
-                total.merge(bucket)
+                continue
+            low = bucket * size * size
+            codes, counts = self._pairs.between(low, low + size * size)
+            if len(codes):
+                pair_parts.append((codes - low, counts))
+            if self._pay_sorted is not None:
+                pay_codes, pay_values = self._pay_sorted
+                first, last = np.searchsorted(pay_codes, [bucket * 3, bucket * 3 + 3])
+                for index, kind in enumerate(PAY_KINDS):
+                    low_at, high_at = np.searchsorted(
+                        pay_codes[first:last], [bucket * 3 + index, bucket * 3 + index + 1]
+                    )
+                    if high_at > low_at:
+                        values = pay_values[first + low_at : first + high_at]
+                        pay_parts.setdefault(kind, []).append(values)
+        present = np.flatnonzero(skill_counts)
+        total.skills = Counter(
+            {self.skill_slugs[i]: int(skill_counts[i]) for i in present.tolist()}
+        )
+        if len(pair_parts) == 1:
+            total.pair_codes, total.pair_counts = pair_parts[0]
+        elif pair_parts:
+            codes = np.concatenate([codes for codes, _ in pair_parts])
+            counts = np.concatenate([counts for _, counts in pair_parts])
+            unique, positions = np.unique(codes, return_inverse=True)
+            total.pair_codes = unique
+            total.pair_counts = np.bincount(positions, weights=counts).astype(np.int64)
+        for kind, parts in pay_parts.items():
+            total.pay[kind] = np.concatenate(parts).tolist()
         return total
+
+    def _prepare_windows(self) -> None:
+        """Merge what waits and sort pay figures by bucket, before windows are read."""
+        self._flush_row_wise()
+        self._skill_counts.merge()
+        self._pairs.merge()
+        if self._pay_sorted is None:
+            if self._pay_codes:
+                codes = np.concatenate(self._pay_codes)
+                values = np.concatenate(self._pay_values)
+                order = np.argsort(codes, kind="stable")  # figures keep their order of arrival
+                self._pay_sorted = (codes[order], values[order])
+                self._pay_codes = [self._pay_sorted[0]]
+                self._pay_values = [self._pay_sorted[1]]
+            else:
+                empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+                self._pay_sorted = empty
+
+    def _series_weeks(self) -> tuple[list[tuple[str, str]], date, date] | None:
+        """The (role, region) series with ads, and the first and last Monday with ads."""
+        if not self._ads:
+            return None
+        slugs = {index: slug for slug, index in self._roles.items()}
+        series = set()
+        weeks = set()
+        for bucket in self._ads:
+            rest, region = divmod(bucket, 2)
+            week, role = divmod(rest, _ROLE_SLOTS)
+            series.add((slugs[role], _REGIONS[region]))
+            weeks.add(week)
+        first = date.fromordinal(min(weeks) * 7 + 1)
+        last = date.fromordinal(max(weeks) * 7 + 1)
+        return sorted(series), first, last
 
     def _supply_in(self, role: str, region: str, weeks: Iterable[date]) -> SupplyBucket:
         total = SupplyBucket()
@@ -215,17 +431,15 @@ class Aggregator:
 
         `first_day` is the team's first ad ever, when the buckets hold only recent weeks.
         """
-        if not self.demand:
+        self._prepare_windows()
+        found = self._series_weeks()
+        if found is None:
             return []
-        for bucket in self.demand.values():
-            bucket.flush_pairs()
-        first_week = min(monday for _, _, monday in self.demand)
+        series, first_week, last_week = found
         if first_day is not None:
             first_week = min(first_week, week_start(first_day))
-        last_week = max(monday for _, _, monday in self.demand)
         start = max(first_week, week_start(since)) if since is not None else first_week
         results: list[ComputedSnapshot] = []
-        series = sorted({(role, region) for role, region, _ in self.demand})
         rolling = self.rules.rolling_weeks
         for role, region in series:
             monday = start

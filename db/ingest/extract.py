@@ -10,8 +10,11 @@ patterns ("go-to-market", "C-suite", "R&D").
 from __future__ import annotations
 
 import re
+import re._constants as _sre_constants
+import re._parser as _sre_parser
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from db.ingest.taxonomy import Taxonomy, TaxonomySkill
 
@@ -84,6 +87,10 @@ def trie_pattern(aliases: Iterable[str]) -> str:
     return _render(root)
 
 
+_Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...]]
+_UNSEEN: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     skill: TaxonomySkill
@@ -132,9 +139,7 @@ class SkillExtractor:
         self._regex = re.compile(_LEFT + "(?:" + trie_pattern(patterns) + ")" + _RIGHT)
         # Each skill's not_in patterns as one regex, searched only around a mention.
         self._guards = {
-            skill.slug: re.compile("|".join(_scoped(p.pattern) for p in skill.not_in))
-            for skill in taxonomy.skills
-            if skill.not_in
+            skill.slug: _Guard(skill.not_in) for skill in taxonomy.skills if skill.not_in
         }
         by_name = {skill.name: skill for skill in taxonomy.skills}
         self._implied = {
@@ -142,6 +147,11 @@ class SkillExtractor:
             for skill in taxonomy.skills
             if skill.implies
         }
+        # What the hot loop needs per matched text, in one lookup: (slug, allowed spellings or
+        # None, context guard or None, implied slugs). Filled lazily: a mention's spelling
+        # ("fine-tuning", "fine tuning") is resolved once, then found directly.
+        self._resolved: dict[str, _Resolved | None] = {}
+        self._finditer = self._regex.finditer
 
     def matches(self, text: str) -> list[Match]:
         """Every accepted mention in order (leftmost, longest alias first, no overlaps)."""
@@ -168,7 +178,7 @@ class SkillExtractor:
             if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
                 continue  # "go", "spark", "rust" in lower case are ordinary words
             guard = guards.get(skill.slug)
-            if guard is not None and _overlaps(guard, text, start, end):
+            if guard is not None and guard.covers(text, start, end):
                 continue  # "go-to-market", "C-suite", "R&D"
             yield skill, start, end
 
@@ -185,8 +195,55 @@ class SkillExtractor:
         return list(seen.values())
 
     def skill_slugs(self, text: str) -> tuple[str, ...]:
-        """Sorted slugs of the skills mentioned: the compact form ads are stored with."""
-        return tuple(sorted(skill.slug for skill in self.skills(text)))
+        """Sorted slugs of the skills mentioned: the compact form ads are stored with.
+
+        The same answer as `skills`, in the one loop ingestion runs for every ad: plain
+        tuples, a dict lookup per mention, context checked only for guarded skills.
+        """
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        resolved = self._resolved
+        found: set[str] = set()
+        implied: list[tuple[str, ...]] = []
+        for hit in self._finditer(lowered):
+            spelling = hit.group()
+            entry = resolved.get(spelling, _UNSEEN)
+            if entry is _UNSEEN:
+                entry = self._resolve(spelling)
+            if entry is None:
+                continue
+            slug, forms, guard, implies = entry
+            if slug in found and forms is None and guard is None:
+                continue
+            if forms is not None or guard is not None:
+                start, end = hit.span()
+                if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
+                    continue  # "go", "spark", "rust" in lower case are ordinary words
+                if guard is not None and guard.covers(text, start, end):
+                    continue  # "go-to-market", "C-suite", "R&D"
+            if slug not in found:
+                found.add(slug)
+                if implies:
+                    implied.append(implies)
+        for slugs in implied:
+            found.update(slugs)
+        return tuple(sorted(found))
+
+    def _resolve(self, spelling: str) -> _Resolved | None:
+        table = self._table
+        entry = table.get(spelling)
+        if entry is None:
+            key = spelling.translate(_NO_SEPARATORS)
+            entry = table.get(key) or table.get(key[:-1])
+        resolved: _Resolved | None = None
+        if entry is not None:
+            skill, forms = entry
+            implies = tuple(other.slug for other in self._implied.get(skill.slug, ()))
+            resolved = (skill.slug, forms, self._guards.get(skill.slug), implies)
+        if len(self._resolved) < 100_000:  # spellings are few; the bound is only a safeguard
+            self._resolved[spelling] = resolved
+        return resolved
 
 
 def _overlaps(guard: re.Pattern[str], text: str, start: int, end: int) -> bool:
@@ -195,6 +252,111 @@ def _overlaps(guard: re.Pattern[str], text: str, start: int, end: int) -> bool:
         if context.start() < end and start < context.end():
             return True
     return False
+
+
+# Literal text a match of a pattern must contain: every group holds alternatives, one of
+# which must be present ("R&D" needs "R", "&" and "D"; "C-suite" needs one of "suite", ...).
+_Needs = tuple[tuple[str, ...], ...]
+
+
+def _literal_needs(pattern: re.Pattern[str]) -> tuple[_Needs, bool] | None:
+    """What any match of the pattern contains, and whether case is ignored; None if unknown."""
+    try:
+        items = list(_sre_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # a private module: if it ever changes, the guard simply runs every time
+        return None
+    if "(?<" in pattern.pattern:
+        return None  # a lookbehind may look outside the context window; keep it simple
+    needs: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, value in items:
+        if op is _sre_constants.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            needs.append(("".join(run),))
+            run = []
+        if op is _sre_constants.BRANCH:
+            alternatives = value[1]
+            words = []
+            for alternative in alternatives:
+                ops = list(alternative)
+                if not ops or any(o is not _sre_constants.LITERAL for o, _ in ops):
+                    break
+                words.append("".join(chr(v) for _, v in ops))
+            else:
+                needs.append(tuple(words))
+    if run:
+        needs.append(("".join(run),))
+    caseless = bool(pattern.flags & re.IGNORECASE)
+    if caseless:
+        needs = [tuple(word.lower() for word in group) for group in needs]
+    return tuple(needs), caseless
+
+
+class _Guard:
+    """A skill's not_in patterns, searched around a mention as one alternation.
+
+    Searching every position of the context with every pattern is the costly part of
+    extraction, so patterns whose literal text is absent from the context are left out
+    first: they cannot match there, and the alternation of the rest finds the same matches.
+    """
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self.patterns = tuple(patterns)
+        self._everything = (1 << len(self.patterns)) - 1
+        self._compiled: dict[int, re.Pattern[str]] = {}
+        # Every literal once, as a bit; each pattern as the groups of bits it needs (one bit
+        # of every group present), or None when it must always be searched.
+        words: dict[tuple[str, bool], int] = {}
+        self._requirements: list[tuple[int, ...] | None] = []
+        for pattern in self.patterns:
+            known = _literal_needs(pattern)
+            if known is None:
+                self._requirements.append(None)
+                continue
+            needs, caseless = known
+            groups = []
+            for group in needs:
+                bits = 0
+                for word in group:
+                    bits |= words.setdefault((word, caseless), 1 << len(words))
+                groups.append(bits)
+            self._requirements.append(tuple(groups))
+        self._words = [(word, caseless, bit) for (word, caseless), bit in words.items()]
+
+    def _union(self, mask: int) -> re.Pattern[str]:
+        compiled = self._compiled.get(mask)
+        if compiled is None:
+            chosen = [p for i, p in enumerate(self.patterns) if mask >> i & 1]
+            compiled = re.compile("|".join(_scoped(p.pattern) for p in chosen))
+            self._compiled[mask] = compiled
+        return compiled
+
+    def covers(self, text: str, start: int, end: int) -> bool:
+        """Whether one of the patterns matches over part of text[start:end]."""
+        window = text[max(0, start - _CONTEXT) : end + _CONTEXT]
+        mask = self._everything
+        # Caseless matching also folds a few non-ASCII letters ("ſ" is "s"): test only ASCII.
+        if window.isascii():
+            lowered = window.lower()
+            present = 0
+            for word, caseless, bit in self._words:
+                if word in (lowered if caseless else window):
+                    present |= bit
+            mask = 0
+            for index, groups in enumerate(self._requirements):
+                if groups is not None:
+                    for bits in groups:
+                        if not present & bits:
+                            break
+                    else:
+                        mask |= 1 << index
+                else:
+                    mask |= 1 << index
+            if not mask:
+                return False
+        return _overlaps(self._union(mask), text, start, end)
 
 
 class NaiveExtractor:
