@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,6 +53,10 @@ class Clock:
     async def _safe_tick(self) -> None:
         try:
             await self.tick()
+        except asyncio.CancelledError:
+            # Shutting down mid-tick: the tick's transaction is rolled back, so the next
+            # start simply ticks again; not an error worth a traceback.
+            logger.info("clock tick interrupted by shutdown")
         except Exception:
             # The next tick tries again; nothing is lost because nothing was written.
             logger.exception("clock tick failed")

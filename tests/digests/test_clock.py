@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.digest_models import DeliveryStatus
 from digests import ledger
+from digests.clock import Clock
 from digests.schedule import WeeklySchedule
 from tests.digests.conftest import DigestHarness
 
@@ -127,3 +131,16 @@ async def test_a_restart_beyond_the_grace_window_sends_nothing_stale(
     assert refreshed is not None and refreshed.next_run_at == utc(2026, 3, 23, 9)
     stale = await ledger.list_deliveries(harness.engine, status=DeliveryStatus.SKIPPED_STALE)
     assert len(stale) == 3 and all("grace" in row.error for row in stale)
+
+
+async def test_a_tick_cut_short_by_shutdown_is_not_logged_as_an_error(
+    sqlite_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    class ShutDownMidTick(Clock):
+        async def tick(self) -> ledger.TickResult:
+            raise asyncio.CancelledError
+
+    with caplog.at_level(logging.INFO, logger="digests.clock"):
+        await ShutDownMidTick(sqlite_engine, grace=timedelta(hours=12))._safe_tick()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert "interrupted by shutdown" in caplog.records[0].getMessage()
