@@ -209,6 +209,7 @@ class Aggregator:
         self._row_wise: list[tuple[int, str, bool, int, float, list[int]]] = []
         self.supply: dict[tuple[str | None, str, date], SupplyBucket] = {}
         self._weeks: dict[date, date] = {}
+        self._name_order: tuple[dict[str, str], np.ndarray, np.ndarray] | None = None
 
     def _week(self, day: date) -> date:
         monday = self._weeks.get(day)
@@ -361,8 +362,15 @@ class Aggregator:
                         values = pay_values[first + low_at : first + high_at]
                         pay_parts.setdefault(kind, []).append(values)
         present = np.flatnonzero(skill_counts)
+        slugs = self.skill_slugs
         total.skills = Counter(
-            {self.skill_slugs[i]: int(skill_counts[i]) for i in present.tolist()}
+            dict(
+                zip(
+                    [slugs[i] for i in present.tolist()],
+                    skill_counts[present].tolist(),
+                    strict=True,
+                )
+            )
         )
         if len(pair_parts) == 1:
             total.pair_codes, total.pair_counts = pair_parts[0]
@@ -601,28 +609,47 @@ class Aggregator:
     def _cooccurrences(
         self, demand: Bucket, skill_names: dict[str, str], kept: set[str]
     ) -> tuple[Cooccurrence, ...]:
-        if not len(demand.pair_codes):
-            return ()
         size = len(self.skill_slugs)
-        matrix = np.zeros(size * size, dtype=np.int64)
-        matrix[demand.pair_codes] = demand.pair_counts
-        square = matrix.reshape(size, size)
-        together = square + square.T  # both orders of each pair
+        if not len(demand.pair_codes) or not size:
+            return ()
+        slugs = self.skill_slugs
         minimum = self.rules.min_skill_ads
+        # Each pair i < j counts for both skills; keep partners seen often enough, of the
+        # skills the snapshot kept, then the most frequent first (ties by name).
+        first, second = np.divmod(demand.pair_codes, size)
+        owners = np.concatenate([first, second])
+        partners = np.concatenate([second, first])
+        counts = np.concatenate([demand.pair_counts, demand.pair_counts])
+        known, name_rank = self._names_for(skill_names)
+        kept_mask = np.fromiter(
+            (skill_names.get(slug) in kept for slug in slugs), dtype=bool, count=size
+        )
+        chosen = (counts >= minimum) & kept_mask[owners] & known[partners]
+        owners, partners, counts = owners[chosen], partners[chosen], counts[chosen]
+        order = np.lexsort((name_rank[partners], -counts, owners))
+        owners, partners, counts = owners[order], partners[order], counts[order]
+        group_start = np.searchsorted(owners, owners, side="left")
+        top = (np.arange(len(owners)) - group_start) < self.rules.cooccurring_per_skill
         results = []
-        for index, slug in enumerate(self.skill_slugs):
-            name = skill_names.get(slug)
-            if name is None or name not in kept:
-                continue
-            row = together[index]
-            partners = [
-                (int(row[other]), self.skill_slugs[other])
-                for other in np.flatnonzero(row >= minimum)
-                if self.skill_slugs[other] in skill_names
-            ]
-            partners.sort(key=lambda item: (-item[0], skill_names[item[1]]))
-            mentions = demand.skills[slug]
-            for count, other_slug in partners[: self.rules.cooccurring_per_skill]:
-                share = round(100 * count / mentions, 1)
-                results.append(Cooccurrence(name, skill_names[other_slug], count, share))
+        for owner, partner, count in zip(
+            owners[top].tolist(), partners[top].tolist(), counts[top].tolist(), strict=True
+        ):
+            slug = slugs[owner]
+            share = round(100 * count / demand.skills[slug], 1)
+            results.append(
+                Cooccurrence(skill_names[slug], skill_names[slugs[partner]], count, share)
+            )
         return tuple(results)
+
+    def _names_for(self, skill_names: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """Which skill indices have a name, and each one's rank in name order."""
+        cached = self._name_order
+        if cached is not None and cached[0] is skill_names:
+            return cached[1], cached[2]
+        names = [skill_names.get(slug) for slug in self.skill_slugs]
+        known = np.array([name is not None for name in names], dtype=bool)
+        ranked = sorted(range(len(names)), key=lambda i: (names[i] is None, names[i] or ""))
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[ranked] = np.arange(len(names))
+        self._name_order = (skill_names, known, rank)
+        return known, rank

@@ -9,16 +9,19 @@ the stored rows, so several files, in any order, give the same figures as one.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
+import pickle
+import sqlite3
+import sys
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, true
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,8 +33,19 @@ from db.engine import transaction
 from db.importers.document import InvalidImport, Problem
 from db.importers.store import StoreOutcome, StoreResult
 from db.ingest.aggregate import Aggregator, SnapshotRules, week_start
+from db.ingest.batches import AD_COLUMNS, BatchParser, ParsedBatch
+from db.ingest.parse_worker import _HEADER
 from db.ingest.postings import AdParser, BadRow, role_slug
-from db.ingest.readers import FileRefused, ReadStats, Row, detect_format, read_rows
+from db.ingest.readers import (
+    FileRefused,
+    NoBlockBoundary,
+    ReadStats,
+    Resume,
+    block_start,
+    detect_format,
+    read_blocks,
+    read_rows,
+)
 from db.ingest.roles import KnownRole, RoleMapper
 from db.ingest.taxonomy import Taxonomy, load_taxonomy
 from db.ingest.writer import SkillCatalogue, sync_taxonomy, write_snapshots
@@ -62,6 +76,8 @@ class IngestSummary:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     snapshots: list[StoreResult] = field(default_factory=list)
+    # Peak memory of each parsing worker process (MB), when workers were used.
+    worker_peaks_mb: list[float] = field(default_factory=list)
 
     def note_problem(self, problem: Problem) -> None:
         self.problem_count += 1
@@ -125,112 +141,213 @@ def _rows_with_progress(
     stats: ReadStats,
     required: tuple[str, ...],
     on_progress: ProgressHook | None,
+    resume: Resume | None = None,
 ) -> Iterator[Any]:
     size = path.stat().st_size
     hook = None if on_progress is None else (lambda done: on_progress(path, done, size))
     return read_rows(
-        path, required=required, on_problem=summary.note_problem, stats=stats, on_progress=hook
+        path,
+        required=required,
+        on_problem=summary.note_problem,
+        stats=stats,
+        on_progress=hook,
+        resume=resume,
     )
 
 
-# Outcome of parsing one ad: (line, problem or None, row to insert or None, role title,
-# title, salary note). Plain tuples: they cross process boundaries in bulk.
-AdOutcome = tuple[int, str | None, dict[str, Any] | None, str | None, str, str | None]
-
-_worker_parser: AdParser | None = None
-_worker_team = ""
-
-
-def _ad_outcome(parser: AdParser, team_id: str, line: int, fields: dict[str, object]) -> AdOutcome:
-    try:
-        ad = parser.parse_ad(fields)
-    except BadRow as problem:
-        return (line, str(problem), None, None, "", None)
-    pay = ad.pay_for_stats
-    salary_note: str | None
-    if ad.salary_predicted:
-        salary_note = "predicted"
-    elif ad.salary is not None and pay is None:
-        salary_note = "outlier"
-    else:
-        salary_note = None if pay is None else pay.kind.value
-    row = {
-        "team_id": team_id,
-        "ad_key": ad.ad_key,
-        "content_key": ad.content_key,
-        "posted_on": ad.posted_on,
-        "title": ad.title,
-        "role_slug": role_slug(ad.role),
-        "is_london": ad.is_london,
-        "pay_kind": None if pay is None else pay.kind.value,
-        "pay_value": None if pay is None else pay.value,
-        "skills": "|".join(ad.skills),
-    }
-    return (line, None, row, ad.role, ad.title, salary_note)
+# Blocks of about this size go to the parsers: a few thousand ads each.
+BLOCK_BYTES = 1 << 20
+_WORKER_MODULE = "db.ingest.parse_worker"
+_ANSWER_BUFFER = 64 << 20
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def _start_worker(taxonomy: Taxonomy, roles: list[KnownRole], team_id: str) -> None:
-    global _worker_parser, _worker_team
-    _worker_parser = AdParser(taxonomy, RoleMapper(taxonomy, roles))
-    _worker_team = team_id
+def _file_size(path: Path) -> int:
+    return path.stat().st_size
 
 
-def _parse_in_worker(rows: list[tuple[int, dict[str, object]]]) -> list[AdOutcome]:
-    assert _worker_parser is not None
-    return [_ad_outcome(_worker_parser, _worker_team, line, fields) for line, fields in rows]
+class _Parsing:
+    """Parses blocks in order: in worker processes for big inputs (the work is CPU-bound),
+    else in this process. Requests go to the workers in turn, so answers come back in the
+    order they were asked for."""
 
-
-class _AdParsing:
-    """Parses ads in chunks, in worker processes for big inputs (the work is CPU-bound)."""
-
-    def __init__(
-        self, parser: AdParser, roles: list[KnownRole], team_id: str, workers: int
-    ) -> None:
+    def __init__(self, parser: BatchParser, setup: tuple[Any, ...], workers: int) -> None:
         self.parser = parser
-        self.team_id = team_id
+        self.setup = setup
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        if workers > 0:
-            # Spawned, not forked: the event loop and the database driver own threads.
-            self.pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(parser.taxonomy, roles, team_id),
-            )
+        self._processes: list[asyncio.subprocess.Process] = []
+        self._pending: deque[asyncio.subprocess.Process | ParsedBatch] = deque()
+        self._turn = 0
+        self.worker_peaks_mb: list[float] = []
 
-    async def outcomes(self, chunks: Iterator[list[Row]]) -> AsyncIterator[list[AdOutcome]]:
-        if self.pool is None:
-            for chunk in chunks:
-                yield [
-                    _ad_outcome(self.parser, self.team_id, row.line, row.fields) for row in chunk
-                ]
+    @property
+    def capacity(self) -> int:
+        """Requests worth keeping in flight: enough to keep every worker busy."""
+        return 2 * self.workers if self.workers else 1
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    async def start(self) -> None:
+        if not self.workers:
             return
-        loop = asyncio.get_running_loop()
-        pending: deque[asyncio.Future[list[AdOutcome]]] = deque()
-        for chunk in chunks:
-            work = [(row.line, row.fields) for row in chunk]
-            pending.append(loop.run_in_executor(self.pool, _parse_in_worker, work))
-            # A few chunks in flight keep the workers busy; more would only use memory.
-            if len(pending) >= 2 * self.workers:
-                yield await pending.popleft()
-        while pending:
-            yield await pending.popleft()
+        environment = dict(os.environ)
+        # The worker imports this project however the ingest was started.
+        environment["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PROJECT_ROOT, environment.get("PYTHONPATH")) if p
+        )
+        for _ in range(self.workers):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                _WORKER_MODULE,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                env=environment,
+                # Answers are read as they come, whole: a worker blocked on a full pipe
+                # while this process waits to send it more would never finish.
+                limit=_ANSWER_BUFFER,
+            )
+            self._processes.append(process)
+            await self._send(process, self.setup)
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    async def _send(self, process: asyncio.subprocess.Process, message: object) -> None:
+        assert process.stdin is not None
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        process.stdin.write(_HEADER.pack(len(payload)) + payload)
+        await process.stdin.drain()
+
+    async def _receive(self, process: asyncio.subprocess.Process) -> Any:
+        assert process.stdout is not None
+        try:
+            (size,) = _HEADER.unpack(await process.stdout.readexactly(_HEADER.size))
+            return pickle.loads(await process.stdout.readexactly(size))
+        except asyncio.IncompleteReadError:
+            raise RuntimeError("a parsing worker stopped unexpectedly") from None
+
+    async def submit(self, request: tuple[Any, ...]) -> None:
+        if not self._processes:
+            self._pending.append(self._parse_here(request))
+            return
+        process = self._processes[self._turn]
+        self._turn = (self._turn + 1) % len(self._processes)
+        await self._send(process, request)
+        self._pending.append(process)
+
+    def _parse_here(self, request: tuple[Any, ...]) -> ParsedBatch:
+        if request[0] == "block":
+            _, data, file_format, columns, at_file_start = request
+            return self.parser.parse_block(data, file_format, columns, at_file_start)
+        return self.parser.parse_rows(request[1])
+
+    async def result(self) -> ParsedBatch:
+        """The answer to the oldest request still in flight."""
+        waiting = self._pending.popleft()
+        if isinstance(waiting, ParsedBatch):
+            return waiting
+        answer = await self._receive(waiting)
+        if isinstance(answer, tuple) and answer[0] == "error":
+            raise RuntimeError(f"parsing failed in a worker process:\n{answer[1]}")
+        assert isinstance(answer, ParsedBatch)
+        return answer
+
+    async def close(self) -> None:
+        processes, self._processes = self._processes, []
+        for process in processes:
+            try:
+                while self._pending and self._pending[0] is process:
+                    self._pending.popleft()
+                    await self._receive(process)
+                await self._send(process, ("stop",))
+                answer = await self._receive(process)
+                if isinstance(answer, tuple) and answer[0] == "stopped":
+                    self.worker_peaks_mb.append(float(answer[1]))
+            except (RuntimeError, ConnectionError, BrokenPipeError):
+                pass
+            finally:
+                if process.stdin is not None:
+                    process.stdin.close()
+                if process.returncode is None:
+                    try:
+                        await asyncio.wait_for(process.wait(), timeout=10)
+                    except TimeoutError:
+                        process.kill()
+                        await process.wait()
+        self._pending.clear()
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+class _AdStore:
+    """Stores parsed ads in bulk, skipping those already stored (either key), and tells
+    which of a batch it kept. SQLite gets multi-row inserts on the driver directly; other
+    databases a Core executemany."""
+
+    def __init__(self, connection: Any, dialect: str, raw: Any | None) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self.raw = raw
+        columns = ", ".join(AD_COLUMNS)
+        self._one_row = "(" + ", ".join("?" * len(AD_COLUMNS)) + ")"
+        self._sql_head = f"INSERT INTO ingested_ads ({columns}) VALUES "
+        self._sql_tail = " ON CONFLICT DO NOTHING RETURNING ad_key, content_key"
+        variables = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+        self._rows_per_statement = variables // len(AD_COLUMNS)
+        self._statements: dict[int, str] = {}
+
+    @classmethod
+    async def open(cls, session: AsyncSession) -> _AdStore:
+        connection = await session.connection()
+        dialect = connection.dialect.name
+        raw = None
+        # RETURNING needs SQLite 3.35.
+        if dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35, 0):
+            raw = (await connection.get_raw_connection()).driver_connection
+        return cls(connection, dialect, raw)
+
+    async def insert(self, ads: list[tuple[Any, ...]]) -> np.ndarray:
+        """Store the ads; True for each one stored now (not known before, not repeated)."""
+        if self.raw is not None:
+            stored = await self._insert_sqlite(ads)
+        else:
+            stored = await self._insert_core(ads)
+        kept = np.zeros(len(ads), dtype=bool)
+        for position, ad in enumerate(ads):
+            keys = (ad[1], ad[2])
+            if keys in stored:
+                stored.discard(keys)  # the same ad twice in one batch is stored once
+                kept[position] = True
+        return kept
+
+    async def _insert_sqlite(self, ads: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
+        stored: set[tuple[str, str]] = set()
+        step = self._rows_per_statement
+        for start in range(0, len(ads), step):
+            part = ads[start : start + step]
+            sql = self._statements.get(len(part))
+            if sql is None:
+                sql = self._sql_head + ", ".join([self._one_row] * len(part)) + self._sql_tail
+                if len(self._statements) < 4:
+                    self._statements[len(part)] = sql
+            assert self.raw is not None
+            cursor = await self.raw.execute(sql, list(chain.from_iterable(part)))
+            stored.update(await cursor.fetchall())
+            await cursor.close()
+        return stored
+
+    async def _insert_core(self, ads: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
+        table = IngestedAd.__table__  # type: ignore[attr-defined]
+        if self.dialect == "postgresql":
+            statement: Any = postgresql.insert(table).on_conflict_do_nothing()
+        else:
+            statement = sqlite.insert(table).on_conflict_do_nothing()
+        statement = statement.returning(table.c.ad_key, table.c.content_key)
+        rows = []
+        for ad in ads:
+            row = dict(zip(AD_COLUMNS, ad, strict=True))
+            row["posted_on"] = date.fromisoformat(row["posted_on"])
+            rows.append(row)
+        result = await self.connection.execute(statement, rows)
+        return {(ad_key, content_key) for ad_key, content_key in result}
 
 
 class Ingestor:
@@ -267,90 +384,150 @@ class Ingestor:
         summary = IngestSummary("postings", [str(p) for p in paths])
         async with transaction(self.engine) as session:
             catalogue, parser = await self._prepare(session)
-            connection = await session.connection()
-            table = IngestedAd.__table__  # type: ignore[attr-defined]
             newest_old_row = await _max_id(session, IngestedAd)
             before = await _count(session, IngestedAd, self.team_id)
-            insert = _insert_ignoring_duplicates(session, IngestedAd).returning(table.c.ad_key)
+            store = await _AdStore.open(session)
             # Rows new in this run are counted as they are stored; older rows are read back.
             fresh = Aggregator(self.rules, list(catalogue.names))
-            earliest: date | None = None
-            parsing = _AdParsing(
-                parser, await known_roles(session), self.team_id, self._workers_for(paths)
+            roles = await known_roles(session)
+            batch_parser = BatchParser(
+                parser, self.team_id, fresh.skill_slugs, dict(catalogue.merged)
             )
+            setup = (
+                self.taxonomy,
+                roles,
+                self.team_id,
+                fresh.skill_slugs,
+                dict(catalogue.merged),
+            )
+            parsing = _Parsing(batch_parser, setup, self._workers_for(paths))
+            earliest = 0
             try:
+                await parsing.start()
                 for path in paths:
-                    stats = ReadStats()
-                    rows = _rows_with_progress(path, summary, stats, ("title",), self.on_progress)
-                    try:
-                        async for outcomes in parsing.outcomes(_chunks(rows, BATCH_SIZE)):
-                            batch = []
-                            for line, problem, row, role, title, salary_note in outcomes:
-                                if row is None:
-                                    stats.bad_rows += 1
-                                    summary.note_problem(
-                                        Problem(str(path), line, f"{problem}; skipped")
-                                    )
-                                    continue
-                                self._note(summary, role, title, salary_note)
-                                batch.append(row)
-                                if earliest is None or row["posted_on"] < earliest:
-                                    earliest = row["posted_on"]
-                            if batch:
-                                stored = await connection.execute(insert, batch)
-                                self._count_fresh(fresh, batch, {k for (k,) in stored}, catalogue)
-                    except FileRefused as refused:
-                        raise InvalidImport([refused.problem]) from None
-                    summary.rows += stats.rows
-                    summary.bad_rows += stats.bad_rows
+                    async for batch, line_base in self._parsed(path, parsing, summary):
+                        self._note_batch(summary, path, batch, line_base)
+                        if not batch.ads:
+                            continue
+                        kept = await store.insert(batch.ads)
+                        columns = batch.columns()
+                        counted = kept & (columns.roles >= 0)
+                        if counted.any():
+                            fresh.add_columns(columns.only(counted))
+                        if batch.earliest and (not earliest or batch.earliest < earliest):
+                            earliest = batch.earliest
             finally:
-                parsing.close()
+                await parsing.close()
+                summary.worker_peaks_mb = parsing.worker_peaks_mb
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
-            if earliest is not None:
+            if earliest:
                 summary.snapshots = await self._recompute(
-                    session, catalogue, earliest, fresh, old_ads_up_to=newest_old_row
+                    session,
+                    catalogue,
+                    date.fromordinal(earliest),
+                    fresh,
+                    old_ads_up_to=newest_old_row if before else 0,
                 )
         return summary
 
-    @staticmethod
-    def _note(
-        summary: IngestSummary, role: str | None, title: str, salary_note: str | None
-    ) -> None:
-        if role is None:
-            summary.unmapped_titles[title] += 1
-        if salary_note == "predicted":
-            summary.predicted_salaries += 1
-        elif salary_note == "outlier":
-            summary.outliers_dropped += 1
-        elif salary_note is not None:
-            summary.pay_kinds[salary_note] += 1
+    async def _parsed(
+        self, path: Path, parsing: _Parsing, summary: IngestSummary
+    ) -> AsyncIterator[tuple[ParsedBatch, int]]:
+        """A file's batches in order, with the number of lines before each (block) batch.
+
+        Blocks are read while earlier ones are parsed. If a block did not end at a row
+        boundary, or none can be found, the rest of the file is read row by row.
+        """
+        try:
+            file_format = detect_format(path)
+            start = block_start(path, file_format, ("title",))
+        except FileRefused as refused:
+            raise InvalidImport([refused.problem]) from None
+        size = _file_size(path)
+        resume = start
+        if start is not None:
+            blocks = read_blocks(path, file_format, start.offset, BLOCK_BYTES)
+            in_flight: deque[tuple[int, int]] = deque()  # offset and size of each block
+            line_base = start.line
+            more = True
+            resume = None
+            while True:
+                while more and parsing.in_flight < parsing.capacity:
+                    try:
+                        offset, data = next(blocks)
+                    except StopIteration:
+                        more = False
+                        break
+                    except NoBlockBoundary as stuck:
+                        more = False
+                        resume = Resume(stuck.offset, -1, start.columns)
+                        break
+                    await parsing.submit(("block", data, file_format, start.columns, offset == 0))
+                    in_flight.append((offset, len(data)))
+                if not in_flight:
+                    break
+                batch = await parsing.result()
+                offset, length = in_flight.popleft()
+                if not batch.clean:
+                    # Its rows are not trusted: drop it and what follows, read on by rows.
+                    while in_flight:
+                        in_flight.popleft()
+                        await parsing.result()
+                    resume = Resume(offset, line_base, start.columns)
+                    break
+                yield batch, line_base
+                line_base += batch.lines
+                if self.on_progress is not None:
+                    self.on_progress(path, offset + length, size)
+            if resume is not None and resume.line < 0:
+                resume = Resume(resume.offset, line_base, resume.columns)
+            if resume is None:
+                if self.on_progress is not None:
+                    self.on_progress(path, size, size)
+                return
+        async for batch in self._parsed_by_rows(path, parsing, summary, resume):
+            yield batch, 0
+
+    async def _parsed_by_rows(
+        self, path: Path, parsing: _Parsing, summary: IngestSummary, resume: Resume | None
+    ) -> AsyncIterator[ParsedBatch]:
+        """The row-by-row reader's rows, parsed in chunks (lines as in the file)."""
+        stats = ReadStats()
+        rows = _rows_with_progress(path, summary, stats, ("title",), self.on_progress, resume)
+        chunk: list[tuple[int, dict[str, object]]] = []
+        try:
+            for row in rows:
+                chunk.append((row.line, row.fields))
+                if len(chunk) >= BATCH_SIZE:
+                    await parsing.submit(("rows", chunk))
+                    chunk = []
+                    if parsing.in_flight >= parsing.capacity:
+                        yield await parsing.result()
+            if chunk:
+                await parsing.submit(("rows", chunk))
+            while parsing.in_flight:
+                yield await parsing.result()
+        except FileRefused as refused:
+            raise InvalidImport([refused.problem]) from None
+        summary.rows += stats.rows
+        summary.bad_rows += stats.bad_rows
 
     @staticmethod
-    def _count_fresh(
-        aggregator: Aggregator,
-        batch: list[dict[str, Any]],
-        stored_keys: set[str],
-        catalogue: SkillCatalogue,
-    ) -> None:
-        """Count the rows the insert kept (not the duplicates it skipped) into the figures."""
-        pay_kinds = {kind.value: kind for kind in PayKind}
-        merged = catalogue.merged
-        for row in batch:
-            key = row["ad_key"]
-            if key not in stored_keys:
-                continue
-            stored_keys.discard(key)  # the same id twice in one batch is stored once
-            if row["role_slug"] is None:
-                continue
-            skills = tuple(row["skills"].split("|")) if row["skills"] else ()
-            if merged and skills:
-                skills = tuple(sorted({merged.get(s, s) for s in skills}))
-            kind = pay_kinds.get(row["pay_kind"]) if row["pay_kind"] else None
-            aggregator.add_ad(
-                row["posted_on"], row["role_slug"], row["is_london"], kind, row["pay_value"], skills
-            )
+    def _note_batch(summary: IngestSummary, path: Path, batch: ParsedBatch, line_base: int) -> None:
+        summary.rows += batch.rows
+        summary.bad_rows += batch.bad_rows
+        for line, message in batch.problems:
+            summary.note_problem(Problem(str(path), line_base + line, message))
+        summary.unmapped_titles.update(batch.unmapped_titles)
+        for note, count in batch.salary_notes.items():
+            if note == "predicted":
+                summary.predicted_salaries += count
+            elif note == "outlier":
+                summary.outliers_dropped += count
+            else:
+                summary.pay_kinds[note] += count
 
     async def ingest_candidates(self, paths: list[Path]) -> IngestSummary:
         check_files(paths)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from db.importers.document import normalize_name, slugify
 from db.ingest.extract import SkillExtractor
@@ -40,8 +41,9 @@ class BadRow(ValueError):
     """A row that cannot be used; the message says what is wrong."""
 
 
-@dataclass(frozen=True)
-class ParsedAd:
+class ParsedAd(NamedTuple):
+    """What SkillGap reads in one ad (a tuple: a million are made in a big ingest)."""
+
     ad_key: str
     content_key: str
     source_id: str | None

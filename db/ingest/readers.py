@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from db.importers.document import Problem
 
@@ -98,10 +99,13 @@ def detect_format(path: Path) -> str:
 class _CountingLines:
     """Lines of a binary file as text, with the line number, bad UTF-8 marked not fatal."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, offset: int = 0, line: int = 0) -> None:
         self.raw = path.open("rb")
-        self.text = io.TextIOWrapper(self.raw, encoding="utf-8-sig", errors="replace", newline="")
-        self.line = 0
+        self.raw.seek(offset)
+        # The byte-order mark can only open the file.
+        encoding = "utf-8-sig" if offset == 0 else "utf-8"
+        self.text = io.TextIOWrapper(self.raw, encoding=encoding, errors="replace", newline="")
+        self.line = line
 
     def __iter__(self) -> Iterator[str]:
         for line in self.text:
@@ -126,21 +130,45 @@ def read_rows(
     stats: ReadStats,
     on_progress: ProgressCallback | None = None,
     progress_every: int = 5_000,
+    resume: Resume | None = None,
 ) -> Iterator[Row]:
-    """Rows of a CSV or JSON Lines file; refused whole (FileRefused) when it is not one."""
+    """Rows of a CSV or JSON Lines file; refused whole (FileRefused) when it is not one.
+
+    `resume` starts at a row boundary inside the file (the header already read).
+    """
     file_format = detect_format(path)
-    lines = _CountingLines(path)
+    lines = _CountingLines(path, resume.offset, resume.line) if resume else _CountingLines(path)
     try:
         if file_format == "jsonl":
             yield from _jsonl_rows(path, lines, on_problem, stats, on_progress, progress_every)
         else:
             yield from _csv_rows(
-                path, lines, required, on_problem, stats, on_progress, progress_every
+                path,
+                lines,
+                required,
+                on_problem,
+                stats,
+                on_progress,
+                progress_every,
+                None if resume is None else resume.columns,
             )
     finally:
         lines.close()
     if on_progress is not None:
         on_progress(path.stat().st_size)
+
+
+def jsonl_fields(text: str) -> dict[str, object] | str:
+    """One JSON Lines row as fields, or what is wrong with it."""
+    if "\ufffd" in text:
+        return "not UTF-8 text; row skipped"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as problem:
+        return f"not valid JSON ({problem.msg}); skipped"
+    if not isinstance(value, dict):
+        return "not a JSON object; row skipped"
+    return _flatten(value)
 
 
 def _jsonl_rows(
@@ -151,28 +179,18 @@ def _jsonl_rows(
     on_progress: ProgressCallback | None,
     progress_every: int,
 ) -> Iterator[Row]:
-    loads = json.loads
     for text in lines:
         if not text.strip():
             continue
         stats.rows += 1
         if on_progress is not None and stats.rows % progress_every == 0:
             on_progress(lines.position())
-        if "\ufffd" in text:
+        fields = jsonl_fields(text)
+        if isinstance(fields, str):
             stats.bad_rows += 1
-            on_problem(Problem(str(path), lines.line, "not UTF-8 text; row skipped"))
+            on_problem(Problem(str(path), lines.line, fields))
             continue
-        try:
-            value = loads(text)
-        except json.JSONDecodeError as problem:
-            stats.bad_rows += 1
-            on_problem(Problem(str(path), lines.line, f"not valid JSON ({problem.msg}); skipped"))
-            continue
-        if not isinstance(value, dict):
-            stats.bad_rows += 1
-            on_problem(Problem(str(path), lines.line, "not a JSON object; row skipped"))
-            continue
-        yield Row(lines.line, _flatten(value))
+        yield Row(lines.line, fields)
 
 
 def _flatten(value: dict[str, object]) -> dict[str, object]:
@@ -189,22 +207,8 @@ def _flatten(value: dict[str, object]) -> dict[str, object]:
     return flat
 
 
-def _csv_rows(
-    path: Path,
-    lines: _CountingLines,
-    required: tuple[str, ...],
-    on_problem: Callable[[Problem], None],
-    stats: ReadStats,
-    on_progress: ProgressCallback | None,
-    progress_every: int,
-) -> Iterator[Row]:
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise _refuse(path, "is empty") from None
-    except csv.Error as problem:
-        raise _refuse(path, f"is not a CSV file ({problem})", 1) from problem
+def csv_columns(path: Path, header: list[str], required: tuple[str, ...]) -> list[str]:
+    """The header's column names; the file is refused when a required one is missing."""
     columns = [name.strip().lower() for name in header]
     missing = [name for name in required if name not in columns]
     if missing:
@@ -214,8 +218,27 @@ def _csv_rows(
             f"{', '.join(columns[:12]) or 'none'}); is this the right export?",
             line=1,
         )
+    return columns
+
+
+def csv_records(
+    reader: Any,
+    columns: list[str],
+    on_problem: Callable[[int, str], None],
+    stats: ReadStats,
+    *,
+    first_line: int,
+    on_row: Callable[[], None] | None = None,
+    stop_at: list[str] | None = None,
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line, fields) of each good record a csv.reader gives; bad ones reported and skipped.
+
+    Line numbers are the reader's (lines it has read) plus first_line - 1. A record equal to
+    `stop_at` ends the records without being counted (the end mark of a block).
+    """
     width = len(columns)
-    row_start = lines.line + 1
+    offset = first_line - 1
+    row_start = reader.line_num + 1
     while True:
         try:
             values = next(reader)
@@ -224,26 +247,215 @@ def _csv_rows(
         except csv.Error as problem:
             stats.rows += 1
             stats.bad_rows += 1
-            on_problem(Problem(str(path), row_start, f"not valid CSV ({problem}); skipped"))
-            row_start = lines.line + 1
+            on_problem(offset + row_start, f"not valid CSV ({problem}); skipped")
+            row_start = reader.line_num + 1
             continue
-        line = row_start
-        row_start = lines.line + 1
+        line = offset + row_start
+        row_start = reader.line_num + 1
+        if stop_at is not None and values == stop_at:
+            return
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
         stats.rows += 1
-        if on_progress is not None and stats.rows % progress_every == 0:
-            on_progress(lines.position())
+        if on_row is not None:
+            on_row()
         if len(values) != width:
             stats.bad_rows += 1
-            on_problem(
-                Problem(
-                    str(path), line, f"has {len(values)} fields, the header has {width}; skipped"
-                )
-            )
+            on_problem(line, f"has {len(values)} fields, the header has {width}; skipped")
             continue
-        if any("\ufffd" in value for value in values):
-            stats.bad_rows += 1
-            on_problem(Problem(str(path), line, "not UTF-8 text; row skipped"))
-            continue
-        yield Row(line, dict(zip(columns, values, strict=True)))
+        for value in values:
+            if "\ufffd" in value:
+                stats.bad_rows += 1
+                on_problem(line, "not UTF-8 text; row skipped")
+                break
+        else:
+            yield line, dict(zip(columns, values, strict=True))
+
+
+def _csv_rows(
+    path: Path,
+    lines: _CountingLines,
+    required: tuple[str, ...],
+    on_problem: Callable[[Problem], None],
+    stats: ReadStats,
+    on_progress: ProgressCallback | None,
+    progress_every: int,
+    columns: list[str] | None = None,
+) -> Iterator[Row]:
+    reader = csv.reader(lines)
+    first_line = 1
+    if columns is None:
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise _refuse(path, "is empty") from None
+        except csv.Error as problem:
+            raise _refuse(path, f"is not a CSV file ({problem})", 1) from problem
+        columns = csv_columns(path, header, required)
+    else:
+        first_line = lines.line + 1  # resumed inside the file: count on from there
+
+    def problem_at(line: int, message: str) -> None:
+        on_problem(Problem(str(path), line, message))
+
+    def progress() -> None:
+        if on_progress is not None and stats.rows % progress_every == 0:
+            on_progress(lines.position())
+
+    for line, fields in csv_records(
+        reader, columns, problem_at, stats, first_line=first_line, on_row=progress
+    ):
+        yield Row(line, fields)
+
+
+# Reading in blocks ----------------------------------------------------------------------
+#
+# Big exports are parsed by worker processes, which take raw blocks of the file: the parent
+# only finds where a block may end (a line break outside any quoted field) and never decodes
+# a row. Each block ends with an end mark; a block whose last record is not exactly that
+# mark did not end at a record boundary (a stray quote fooled the count), and the rest of
+# the file is then read row by row instead, so the result never differs.
+
+BLOCK_END = "\ue000skillgap: end of block\ue000"
+_MAX_BLOCK = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A row boundary inside a file: where its rows continue."""
+
+    offset: int  # bytes
+    line: int  # lines before it
+    columns: list[str] | None  # CSV header, already read
+
+
+class NoBlockBoundary(Exception):
+    """No row boundary found in a long stretch of the file: read it row by row from offset."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        super().__init__(f"no row boundary within {_MAX_BLOCK} bytes of byte {offset}")
+
+
+def block_start(path: Path, file_format: str, required: tuple[str, ...]) -> Resume | None:
+    """Where the rows start, for reading in blocks; None when only rows will do."""
+    if file_format == "jsonl":
+        return Resume(0, 0, None)
+    head = b""
+    with path.open("rb") as handle:
+        while True:
+            line = handle.readline()
+            head += line
+            if not line or len(head) > _SNIFF_BYTES:
+                return None  # a header that long (or no rows) is left to the row reader
+            if head.count(b'"') % 2 == 0 and head.endswith(b"\n"):
+                break
+    text = head.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        records = list(reader)
+    except csv.Error:
+        return None
+    if len(records) != 1:
+        return None  # e.g. a lone carriage return ends a record inside that line
+    columns = csv_columns(path, records[0], required)
+    return Resume(len(head), reader.line_num, columns)
+
+
+def read_blocks(
+    path: Path, file_format: str, start: int, block_bytes: int
+) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of consecutive blocks from `start`, each ending with a line break
+    that (for CSV) is outside quotes by count; the last block is the rest of the file."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        offset = start
+        carry = b""
+        while True:
+            chunk = handle.read(block_bytes)
+            data = carry + chunk if carry else chunk
+            if not chunk:
+                if data:
+                    yield offset, data
+                return
+            cut = _block_cut(data, file_format)
+            if cut == 0:
+                if len(data) > _MAX_BLOCK:
+                    raise NoBlockBoundary(offset)
+                carry = data
+                continue
+            yield offset, data[:cut]
+            offset += cut
+            carry = data[cut:]
+
+
+def _block_cut(data: bytes, file_format: str) -> int:
+    """Length of the longest prefix ending at a usable line break (0 if none)."""
+    if file_format == "jsonl":
+        return data.rfind(b"\n") + 1
+    total = data.count(b'"')
+    tail_quotes = 0
+    end = len(data)
+    for _ in range(10_000):
+        newline = data.rfind(b"\n", 0, end)
+        if newline < 0:
+            return 0
+        tail_quotes += data.count(b'"', newline + 1, end)
+        if (total - tail_quotes) % 2 == 0:
+            return newline + 1
+        end = newline
+    return 0
+
+
+@dataclass
+class BlockRows:
+    """What reading one block gave besides its rows: its lines, and whether it ended clean."""
+
+    lines: int = 0
+    clean: bool = False
+
+
+def block_rows(
+    data: bytes,
+    file_format: str,
+    columns: list[str] | None,
+    *,
+    at_file_start: bool,
+    on_problem: Callable[[int, str], None],
+    stats: ReadStats,
+    outcome: BlockRows,
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line within the block, fields) of its good rows; problems by line within the block."""
+    text = data.decode("utf-8-sig" if at_file_start else "utf-8", errors="replace")
+    if file_format == "jsonl":
+        line = 0
+        for line_text in io.StringIO(text, newline=""):
+            line += 1
+            if not line_text.strip():
+                continue
+            stats.rows += 1
+            fields = jsonl_fields(line_text)
+            if isinstance(fields, str):
+                stats.bad_rows += 1
+                on_problem(line, fields)
+                continue
+            yield line, fields
+        outcome.lines = line
+        outcome.clean = True
+        return
+    assert columns is not None
+    if text and not text.endswith(("\n", "\r")):
+        text += "\n"  # the file's last line, without a line break: the mark needs its own line
+    reader = csv.reader(io.StringIO(text + BLOCK_END + "\n", newline=""))
+    end_mark = [BLOCK_END]
+    yield from csv_records(reader, columns, on_problem, stats, first_line=1, stop_at=end_mark)
+    # Clean only if the end mark was read whole, as the block's very last record.
+    outcome.lines = reader.line_num - 1
+    try:
+        next(reader)
+    except StopIteration:
+        outcome.clean = True
+    except csv.Error:
+        outcome.clean = False
+    else:
+        outcome.clean = False

@@ -158,36 +158,47 @@ async def write_snapshots(
             await session.execute(delete(table).where(col(table.snapshot_id).in_(chunk)))
         await session.execute(delete(MarketSnapshot).where(col(MarketSnapshot.id).in_(chunk)))
     now = datetime.now(UTC)
-    pay_rows: list[dict[str, object]] = []
-    skill_rows: list[dict[str, object]] = []
-    pair_rows: list[dict[str, object]] = []
-    for index, item, checksum, outcome in to_insert:
+    snapshot_rows = []
+    for _, item, checksum, _ in to_insert:
         document = item.document
-        snapshot = MarketSnapshot(
-            team_id=document.team_id,
-            role_id=role_ids[document.role.title],
-            region=document.region,
-            published_on=document.published_on,
-            period_label=document.period_label,
-            period_start=document.period_start,
-            period_end=document.period_end,
-            source=document.source,
-            source_kind=document.source_kind,
-            checksum=checksum,
-            imported_at=now,
-            sample_size=document.sample_size,
-            supply_sample_size=document.supply_sample_size,
+        snapshot_rows.append(
+            {
+                "team_id": document.team_id,
+                "role_id": role_ids[document.role.title],
+                "region": document.region,
+                "published_on": document.published_on,
+                "period_label": document.period_label,
+                "period_start": document.period_start,
+                "period_end": document.period_end,
+                "source": document.source,
+                "source_kind": document.source_kind,
+                "checksum": checksum,
+                "imported_at": now,
+                "sample_size": document.sample_size,
+                "supply_sample_size": document.supply_sample_size,
+            }
         )
-        session.add(snapshot)
-        await session.flush()
-        assert snapshot.id is not None
+    snapshot_ids: list[int] = []
+    snapshots = _table(MarketSnapshot)
+    for start in range(0, len(snapshot_rows), _BATCH):
+        # One statement for many snapshots; their ids come back in the rows' order.
+        stored = await session.execute(
+            insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True),
+            snapshot_rows[start : start + _BATCH],
+        )
+        snapshot_ids.extend(row[0] for row in stored)
+    pay_rows: list[dict[str, object]] = []
+    skill_rows: list[tuple[object, ...]] = []
+    pair_rows: list[tuple[object, ...]] = []
+    for (index, item, _, outcome), snapshot_id in zip(to_insert, snapshot_ids, strict=True):
+        document = item.document
         results[index] = StoreResult(
-            snapshot.id, outcome, document.role.title, document.period_label
+            snapshot_id, outcome, document.role.title, document.period_label
         )
         for pay in document.pay:
             pay_rows.append(
                 {
-                    "snapshot_id": snapshot.id,
+                    "snapshot_id": snapshot_id,
                     "kind": pay.kind,
                     "region": pay.region,
                     "median": pay.median,
@@ -202,39 +213,73 @@ async def write_snapshots(
             )
         for skill in document.skills:
             skill_rows.append(
-                {
-                    "snapshot_id": snapshot.id,
-                    "skill_id": skill_ids[skill.name],
-                    "demand_pct": skill.demand_pct,
-                    "supply_pct": skill.supply_pct,
-                    "demand_low_pct": skill.demand_low_pct,
-                    "demand_high_pct": skill.demand_high_pct,
-                    "is_essential": skill.is_essential,
-                    "is_emerging": skill.is_emerging,
-                    "is_gap": skill.is_gap,
-                    "rank": skill.rank,
-                    "sample_size": skill.sample_size,
-                    "note": skill.note,
-                }
+                (
+                    snapshot_id,
+                    skill_ids[skill.name],
+                    skill.demand_pct,
+                    skill.supply_pct,
+                    skill.demand_low_pct,
+                    skill.demand_high_pct,
+                    skill.is_essential,
+                    skill.is_emerging,
+                    skill.is_gap,
+                    skill.rank,
+                    skill.sample_size,
+                    skill.note,
+                )
             )
         for pair in item.cooccurrences:
             pair_rows.append(
-                {
-                    "snapshot_id": snapshot.id,
-                    "skill_id": skill_ids[pair.skill],
-                    "other_skill_id": skill_ids[pair.other],
-                    "ads": pair.ads,
-                    "share_pct": pair.share_pct,
-                }
+                (
+                    snapshot_id,
+                    skill_ids[pair.skill],
+                    skill_ids[pair.other],
+                    pair.ads,
+                    pair.share_pct,
+                )
             )
-    for table, rows in (
-        (PayFigure, pay_rows),
-        (SkillFigure, skill_rows),
-        (SkillCooccurrence, pair_rows),
-    ):
-        for start in range(0, len(rows), _BATCH):
-            await session.execute(insert(_table(table)), rows[start : start + _BATCH])
+    for start in range(0, len(pay_rows), _BATCH):
+        await session.execute(insert(_table(PayFigure)), pay_rows[start : start + _BATCH])
+    await _insert_plain(session, SkillFigure, _SKILL_FIGURE_COLUMNS, skill_rows)
+    await _insert_plain(session, SkillCooccurrence, _PAIR_COLUMNS, pair_rows)
     return [result for result in results if result is not None]
+
+
+_SKILL_FIGURE_COLUMNS = (
+    "snapshot_id",
+    "skill_id",
+    "demand_pct",
+    "supply_pct",
+    "demand_low_pct",
+    "demand_high_pct",
+    "is_essential",
+    "is_emerging",
+    "is_gap",
+    "rank",
+    "sample_size",
+    "note",
+)
+_PAIR_COLUMNS = ("snapshot_id", "skill_id", "other_skill_id", "ads", "share_pct")
+
+
+async def _insert_plain(
+    session: AsyncSession, model: type, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """Rows of plain numbers, booleans and text: on SQLite straight through the driver (tens
+    of thousands of figures; the ORM's per-row work would dominate), else a Core executemany."""
+    if not rows:
+        return
+    table = _table(model)
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        placeholders = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
+        await driver.executemany(sql, rows)  # type: ignore[union-attr]
+        return
+    for start in range(0, len(rows), _BATCH):
+        part = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
+        await session.execute(insert(table), part)
 
 
 def _table(model: type) -> Table:
