@@ -166,7 +166,7 @@ def _file_size(path: Path) -> int:
     return path.stat().st_size
 
 
-class _Parsing:
+class ParsingPool:
     """Parses blocks in order: in worker processes for big inputs (the work is CPU-bound),
     else in this process. Requests go to the workers in turn, so answers come back in the
     order they were asked for."""
@@ -350,6 +350,99 @@ class _AdStore:
         return {(ad_key, content_key) for ad_key, content_key in result}
 
 
+async def parsed_batches(
+    path: Path,
+    parsing: ParsingPool,
+    summary: IngestSummary,
+    *,
+    block_bytes: int = BLOCK_BYTES,
+    on_progress: ProgressHook | None = None,
+) -> AsyncIterator[tuple[ParsedBatch, int]]:
+    """A file's batches in order, with the number of lines before each (block) batch.
+
+    Blocks are read while earlier ones are parsed. If a block did not end at a row
+    boundary, or none can be found, the rest of the file is read row by row.
+    """
+    try:
+        file_format = detect_format(path)
+        start = block_start(path, file_format, ("title",))
+    except FileRefused as refused:
+        raise InvalidImport([refused.problem]) from None
+    size = _file_size(path)
+    resume = start
+    if start is not None:
+        blocks = read_blocks(path, file_format, start.offset, block_bytes)
+        in_flight: deque[tuple[int, int]] = deque()  # offset and size of each block
+        line_base = start.line
+        more = True
+        resume = None
+        while True:
+            while more and parsing.in_flight < parsing.capacity:
+                try:
+                    offset, data = next(blocks)
+                except StopIteration:
+                    more = False
+                    break
+                except NoBlockBoundary as stuck:
+                    more = False
+                    resume = Resume(stuck.offset, -1, start.columns)
+                    break
+                await parsing.submit(("block", data, file_format, start.columns, offset == 0))
+                in_flight.append((offset, len(data)))
+            if not in_flight:
+                break
+            batch = await parsing.result()
+            offset, length = in_flight.popleft()
+            if not batch.clean:
+                # Its rows are not trusted: drop it and what follows, read on by rows.
+                while in_flight:
+                    in_flight.popleft()
+                    await parsing.result()
+                resume = Resume(offset, line_base, start.columns)
+                break
+            yield batch, line_base
+            line_base += batch.lines
+            if on_progress is not None:
+                on_progress(path, offset + length, size)
+        if resume is not None and resume.line < 0:
+            resume = Resume(resume.offset, line_base, resume.columns)
+        if resume is None:
+            if on_progress is not None:
+                on_progress(path, size, size)
+            return
+    async for batch in _parsed_by_rows(path, parsing, summary, resume, on_progress):
+        yield batch, 0
+
+
+async def _parsed_by_rows(
+    path: Path,
+    parsing: ParsingPool,
+    summary: IngestSummary,
+    resume: Resume | None,
+    on_progress: ProgressHook | None,
+) -> AsyncIterator[ParsedBatch]:
+    """The row-by-row reader's rows, parsed in chunks (lines as in the file)."""
+    stats = ReadStats()
+    rows = _rows_with_progress(path, summary, stats, ("title",), on_progress, resume)
+    chunk: list[tuple[int, dict[str, object]]] = []
+    try:
+        for row in rows:
+            chunk.append((row.line, row.fields))
+            if len(chunk) >= BATCH_SIZE:
+                await parsing.submit(("rows", chunk))
+                chunk = []
+                if parsing.in_flight >= parsing.capacity:
+                    yield await parsing.result()
+        if chunk:
+            await parsing.submit(("rows", chunk))
+        while parsing.in_flight:
+            yield await parsing.result()
+    except FileRefused as refused:
+        raise InvalidImport([refused.problem]) from None
+    summary.rows += stats.rows
+    summary.bad_rows += stats.bad_rows
+
+
 class Ingestor:
     """One ingest run against one store and team."""
 
@@ -363,6 +456,7 @@ class Ingestor:
         on_progress: ProgressHook | None = None,
         today: date | None = None,
         workers: int | None = None,
+        block_bytes: int = BLOCK_BYTES,
     ) -> None:
         self.engine = engine
         self.team_id = team_id
@@ -372,6 +466,7 @@ class Ingestor:
         self.today = today or datetime.now(UTC).date()
         # None: worker processes only when the input is big enough to repay starting them.
         self.workers = workers
+        self.block_bytes = block_bytes
 
     def _workers_for(self, paths: list[Path]) -> int:
         if self.workers is not None:
@@ -400,12 +495,19 @@ class Ingestor:
                 fresh.skill_slugs,
                 dict(catalogue.merged),
             )
-            parsing = _Parsing(batch_parser, setup, self._workers_for(paths))
+            parsing = ParsingPool(batch_parser, setup, self._workers_for(paths))
             earliest = 0
             try:
                 await parsing.start()
                 for path in paths:
-                    async for batch, line_base in self._parsed(path, parsing, summary):
+                    batches = parsed_batches(
+                        path,
+                        parsing,
+                        summary,
+                        block_bytes=self.block_bytes,
+                        on_progress=self.on_progress,
+                    )
+                    async for batch, line_base in batches:
                         self._note_batch(summary, path, batch, line_base)
                         if not batch.ads:
                             continue
@@ -431,88 +533,6 @@ class Ingestor:
                     old_ads_up_to=newest_old_row if before else 0,
                 )
         return summary
-
-    async def _parsed(
-        self, path: Path, parsing: _Parsing, summary: IngestSummary
-    ) -> AsyncIterator[tuple[ParsedBatch, int]]:
-        """A file's batches in order, with the number of lines before each (block) batch.
-
-        Blocks are read while earlier ones are parsed. If a block did not end at a row
-        boundary, or none can be found, the rest of the file is read row by row.
-        """
-        try:
-            file_format = detect_format(path)
-            start = block_start(path, file_format, ("title",))
-        except FileRefused as refused:
-            raise InvalidImport([refused.problem]) from None
-        size = _file_size(path)
-        resume = start
-        if start is not None:
-            blocks = read_blocks(path, file_format, start.offset, BLOCK_BYTES)
-            in_flight: deque[tuple[int, int]] = deque()  # offset and size of each block
-            line_base = start.line
-            more = True
-            resume = None
-            while True:
-                while more and parsing.in_flight < parsing.capacity:
-                    try:
-                        offset, data = next(blocks)
-                    except StopIteration:
-                        more = False
-                        break
-                    except NoBlockBoundary as stuck:
-                        more = False
-                        resume = Resume(stuck.offset, -1, start.columns)
-                        break
-                    await parsing.submit(("block", data, file_format, start.columns, offset == 0))
-                    in_flight.append((offset, len(data)))
-                if not in_flight:
-                    break
-                batch = await parsing.result()
-                offset, length = in_flight.popleft()
-                if not batch.clean:
-                    # Its rows are not trusted: drop it and what follows, read on by rows.
-                    while in_flight:
-                        in_flight.popleft()
-                        await parsing.result()
-                    resume = Resume(offset, line_base, start.columns)
-                    break
-                yield batch, line_base
-                line_base += batch.lines
-                if self.on_progress is not None:
-                    self.on_progress(path, offset + length, size)
-            if resume is not None and resume.line < 0:
-                resume = Resume(resume.offset, line_base, resume.columns)
-            if resume is None:
-                if self.on_progress is not None:
-                    self.on_progress(path, size, size)
-                return
-        async for batch in self._parsed_by_rows(path, parsing, summary, resume):
-            yield batch, 0
-
-    async def _parsed_by_rows(
-        self, path: Path, parsing: _Parsing, summary: IngestSummary, resume: Resume | None
-    ) -> AsyncIterator[ParsedBatch]:
-        """The row-by-row reader's rows, parsed in chunks (lines as in the file)."""
-        stats = ReadStats()
-        rows = _rows_with_progress(path, summary, stats, ("title",), self.on_progress, resume)
-        chunk: list[tuple[int, dict[str, object]]] = []
-        try:
-            for row in rows:
-                chunk.append((row.line, row.fields))
-                if len(chunk) >= BATCH_SIZE:
-                    await parsing.submit(("rows", chunk))
-                    chunk = []
-                    if parsing.in_flight >= parsing.capacity:
-                        yield await parsing.result()
-            if chunk:
-                await parsing.submit(("rows", chunk))
-            while parsing.in_flight:
-                yield await parsing.result()
-        except FileRefused as refused:
-            raise InvalidImport([refused.problem]) from None
-        summary.rows += stats.rows
-        summary.bad_rows += stats.bad_rows
 
     @staticmethod
     def _note_batch(summary: IngestSummary, path: Path, batch: ParsedBatch, line_base: int) -> None:

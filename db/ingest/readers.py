@@ -230,6 +230,7 @@ def csv_records(
     first_line: int,
     on_row: Callable[[], None] | None = None,
     stop_at: list[str] | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, dict[str, object]]]:
     """(line, fields) of each good record a csv.reader gives; bad ones reported and skipped.
 
@@ -253,6 +254,8 @@ def csv_records(
         line = offset + row_start
         row_start = reader.line_num + 1
         if stop_at is not None and values == stop_at:
+            if on_stop is not None:
+                on_stop()
             return
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
@@ -447,15 +450,23 @@ def block_rows(
     if text and not text.endswith(("\n", "\r")):
         text += "\n"  # the file's last line, without a line break: the mark needs its own line
     reader = csv.reader(io.StringIO(text + BLOCK_END + "\n", newline=""))
-    end_mark = [BLOCK_END]
-    yield from csv_records(reader, columns, on_problem, stats, first_line=1, stop_at=end_mark)
+    marks: list[bool] = []
+    yield from csv_records(
+        reader,
+        columns,
+        on_problem,
+        stats,
+        first_line=1,
+        stop_at=[BLOCK_END],
+        on_stop=lambda: marks.append(True),
+    )
     # Clean only if the end mark was read whole, as the block's very last record.
     outcome.lines = reader.line_num - 1
-    try:
-        next(reader)
-    except StopIteration:
-        outcome.clean = True
-    except csv.Error:
-        outcome.clean = False
-    else:
-        outcome.clean = False
+    outcome.clean = False
+    if marks:
+        try:
+            next(reader)
+        except StopIteration:
+            outcome.clean = True
+        except csv.Error:
+            pass
