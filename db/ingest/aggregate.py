@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
+from db.ingest.batches import PAY_KIND_INDEX, PAY_KINDS
 from db.ingest.stats import summarise_pay, wilson_interval
 from db.models import PayKind, SourceKind
 
@@ -53,45 +54,74 @@ class Bucket:
     pair_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
-class _CodeCounts:
-    """How often each int64 code was seen, as sorted unique codes and their counts.
+class _PerBucket:
+    """Counts of codes within buckets: the skills (dense) or skill pairs (sparse, sorted) of
+    each role, region and week.
 
-    Codes arrive in batches of numpy arrays and are merged when enough wait, so memory
-    follows the number of distinct codes (bucket x skill or skill pair), not of ads.
+    Codes arrive in batches as bucket * span + code and wait in one buffer; then they are
+    counted once and handed to their buckets, so no step ever sorts more than the buffer,
+    and memory follows the distinct codes of each bucket, not the number of ads.
     """
 
-    def __init__(self) -> None:
-        self.codes = np.empty(0, dtype=np.int64)
-        self.counts = np.empty(0, dtype=np.int64)
+    _WAIT = 2_000_000
+
+    def __init__(self, span: int, *, dense: bool) -> None:
+        self.span = span
+        self.dense = dense
+        self.codes: dict[int, np.ndarray] = {}  # sparse: sorted codes within the bucket
+        self.counts: dict[int, np.ndarray] = {}
         self._waiting: list[np.ndarray] = []
         self._waiting_size = 0
 
-    def add(self, codes: np.ndarray) -> None:
-        if not len(codes):
+    def add(self, combined: np.ndarray) -> None:
+        if not len(combined):
             return
-        self._waiting.append(codes)
-        self._waiting_size += len(codes)
-        if self._waiting_size >= max(2_000_000, len(self.codes)):
-            self.merge()
+        self._waiting.append(combined)
+        self._waiting_size += len(combined)
+        if self._waiting_size >= self._WAIT:
+            self.flush()
 
-    def merge(self) -> None:
+    def flush(self) -> None:
         if not self._waiting:
             return
         waiting = np.concatenate(self._waiting)
         self._waiting, self._waiting_size = [], 0
-        new_codes, new_counts = np.unique(waiting, return_counts=True)
-        codes = np.concatenate([self.codes, new_codes])
-        counts = np.concatenate([self.counts, new_counts.astype(np.int64)])
-        order = np.argsort(codes, kind="stable")  # two sorted runs: a linear merge
-        codes, counts = codes[order], counts[order]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        self.codes = codes[starts]
-        self.counts = np.add.reduceat(counts, starts) if len(starts) else counts
+        unique, counts = np.unique(waiting, return_counts=True)
+        buckets, inner = np.divmod(unique, self.span)
+        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+        ends = np.r_[starts[1:], len(unique)]
+        for bucket, start, end in zip(
+            buckets[starts].tolist(), starts.tolist(), ends.tolist(), strict=True
+        ):
+            self._merge(bucket, inner[start:end], counts[start:end])
 
-    def between(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
-        """Codes in [low, high) and their counts (after merge)."""
-        first, last = np.searchsorted(self.codes, [low, high])
-        return self.codes[first:last], self.counts[first:last]
+    def _merge(self, bucket: int, codes: np.ndarray, counts: np.ndarray) -> None:
+        if self.dense:
+            totals = self.counts.get(bucket)
+            if totals is None:
+                totals = self.counts[bucket] = np.zeros(self.span, dtype=np.int64)
+            totals[codes] += counts  # codes are unique here
+            return
+        old = self.codes.get(bucket)
+        if old is None:
+            # Codes within a bucket and their counts fit 32 bits: half the memory.
+            self.codes[bucket] = codes.astype(np.int32)
+            self.counts[bucket] = counts.astype(np.int32)
+            return
+        # Both sorted: add to the codes already there, insert the others in order.
+        at = np.searchsorted(old, codes)
+        known = at < len(old)
+        known[known] = old[at[known]] == codes[known]
+        old_counts = self.counts[bucket]
+        old_counts[at[known]] += counts[known].astype(np.int32)
+        fresh = ~known
+        if fresh.any():
+            self.codes[bucket] = np.insert(old, at[fresh], codes[fresh].astype(np.int32))
+            self.counts[bucket] = np.insert(old_counts, at[fresh], counts[fresh].astype(np.int32))
+
+    def of(self, bucket: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(codes, counts) of a bucket (codes None when dense), after flush."""
+        return self.codes.get(bucket), self.counts.get(bucket)
 
 
 def pairs_of(skill_ptr: np.ndarray, skill_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +175,6 @@ class AdColumns:
         )
 
 
-PAY_KINDS = (PayKind.ANNUAL, PayKind.DAILY, PayKind.HOURLY)
-PAY_KIND_INDEX = {kind: index for index, kind in enumerate(PAY_KINDS)}
 _ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
 _REGIONS = (UK, LONDON)
 _ADD_AD_BATCH = 20_000
@@ -201,8 +229,8 @@ class Aggregator:
         self._size = max(1, len(self.skill_slugs))
         self._roles: dict[str, int] = {}
         self._ads: dict[int, int] = {}  # bucket code -> ads
-        self._skill_counts = _CodeCounts()  # bucket * size + skill
-        self._pairs = _CodeCounts()  # bucket * size^2 + i * size + j
+        self._skill_counts = _PerBucket(self._size, dense=True)  # skill
+        self._pairs = _PerBucket(self._size * self._size, dense=False)  # i * size + j
         self._pay_codes: list[np.ndarray] = []  # bucket * 3 + pay kind index
         self._pay_values: list[np.ndarray] = []
         self._pay_sorted: tuple[np.ndarray, np.ndarray] | None = None
@@ -343,14 +371,14 @@ class Aggregator:
             if ads is None:
                 continue
             total.ads += ads
-            codes, counts = self._skill_counts.between(bucket * size, (bucket + 1) * size)
-            skill_counts[codes - bucket * size] += counts
+            _, counts = self._skill_counts.of(bucket)
+            if counts is not None:
+                skill_counts += counts
             if counts_only:
                 continue
-            low = bucket * size * size
-            codes, counts = self._pairs.between(low, low + size * size)
-            if len(codes):
-                pair_parts.append((codes - low, counts))
+            codes, counts = self._pairs.of(bucket)
+            if codes is not None and counts is not None:
+                pair_parts.append((codes.astype(np.int64), counts.astype(np.int64)))
             if self._pay_sorted is not None:
                 pay_codes, pay_values = self._pay_sorted
                 first, last = np.searchsorted(pay_codes, [bucket * 3, bucket * 3 + 3])
@@ -387,8 +415,8 @@ class Aggregator:
     def _prepare_windows(self) -> None:
         """Merge what waits and sort pay figures by bucket, before windows are read."""
         self._flush_row_wise()
-        self._skill_counts.merge()
-        self._pairs.merge()
+        self._skill_counts.flush()
+        self._pairs.flush()
         if self._pay_sorted is None:
             if self._pay_codes:
                 codes = np.concatenate(self._pay_codes)
@@ -435,6 +463,26 @@ class Aggregator:
         since: date | None = None,
         first_day: date | None = None,
     ) -> list[ComputedSnapshot]:
+        """Every weekly and rolling window (ending on or after `since`) with enough ads."""
+        return list(
+            self.iter_snapshots(
+                team_id=team_id,
+                role_titles=role_titles,
+                skill_names=skill_names,
+                since=since,
+                first_day=first_day,
+            )
+        )
+
+    def iter_snapshots(
+        self,
+        *,
+        team_id: str,
+        role_titles: dict[str, str],
+        skill_names: dict[str, str],
+        since: date | None = None,
+        first_day: date | None = None,
+    ) -> Iterator[ComputedSnapshot]:
         """Every weekly and rolling window (ending on or after `since`) with enough ads.
 
         `first_day` is the team's first ad ever, when the buckets hold only recent weeks.
@@ -442,12 +490,11 @@ class Aggregator:
         self._prepare_windows()
         found = self._series_weeks()
         if found is None:
-            return []
+            return
         series, first_week, last_week = found
         if first_day is not None:
             first_week = min(first_week, week_start(first_day))
         start = max(first_week, week_start(since)) if since is not None else first_week
-        results: list[ComputedSnapshot] = []
         rolling = self.rules.rolling_weeks
         for role, region in series:
             monday = start
@@ -461,9 +508,8 @@ class Aggregator:
                         team_id, role, region, monday, length, source, role_titles, skill_names
                     )
                     if computed is not None:
-                        results.append(computed)
+                        yield computed
                 monday += timedelta(weeks=1)
-        return results
 
     def _window(
         self,

@@ -11,13 +11,20 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from db.ingest.aggregate import PAY_KIND_INDEX, AdColumns
 from db.ingest.postings import AdParser, BadRow, role_slug
 from db.ingest.readers import BlockRows, ReadStats, block_rows
+from db.ingest.salary import SalaryReading
+from db.models import PayKind
+
+if TYPE_CHECKING:  # numpy is the parent's: workers only fill typed arrays
+    from db.ingest.aggregate import AdColumns
+
+# Pay kinds by index, as the aggregator numbers them.
+PAY_KINDS = (PayKind.ANNUAL, PayKind.DAILY, PayKind.HOURLY)
+PAY_KIND_INDEX = {kind: index for index, kind in enumerate(PAY_KINDS)}
+_UNSEEN: Any = object()
 
 # The stored columns of an ad, in the order of the tuples a batch holds.
 AD_COLUMNS = (
@@ -60,7 +67,11 @@ class ParsedBatch:
     salary_notes: Counter[str] = field(default_factory=Counter)  # pay kinds, predicted, outlier
 
     def columns(self) -> AdColumns:
-        """The ads with a role, as the aggregator counts them."""
+        """The ads, as the aggregator counts them."""
+        import numpy as np
+
+        from db.ingest.aggregate import AdColumns
+
         roles = np.frombuffer(self.roles, dtype=np.int64)
         skill_ptr = np.frombuffer(self.skill_ptr, dtype=np.int64)
         return AdColumns(
@@ -95,6 +106,8 @@ class BatchParser:
             if merged.get(slug, slug) in index
         }
         self._weeks: dict[object, tuple[int, int, str]] = {}  # date -> (Monday, ordinal, ISO)
+        # A stated salary -> (kind, figure counted, kind index), or None when out of bounds.
+        self._pay_of: dict[SalaryReading, tuple[str, float, int] | None] = {}
 
     def parse_block(
         self, data: bytes, file_format: str, columns: list[str] | None, at_file_start: bool
@@ -140,6 +153,7 @@ class BatchParser:
         skill_ptr, skill_idx = batch.skill_ptr, batch.skill_idx
         role_at: dict[str | None, int] = {None: -1}
         notes = batch.salary_notes
+        pay_of = self._pay_of
         earliest = 0
         for line, fields in rows:
             try:
@@ -149,13 +163,20 @@ class BatchParser:
                 batch.problems.append((line, f"{problem}; skipped"))
                 continue
             salary = ad.salary
-            pay = None if salary is None or not salary.is_sane() else salary
-            if ad.salary_predicted:
-                notes["predicted"] += 1
-            elif salary is not None and pay is None:
-                notes["outlier"] += 1
-            elif pay is not None:
-                notes[pay.kind.value] += 1
+            if salary is None:
+                pay = None
+                if ad.salary_predicted:
+                    notes["predicted"] += 1
+            else:
+                pay = pay_of.get(salary, _UNSEEN)
+                if pay is _UNSEEN:
+                    # Readings repeat a lot ("£75k"): their sanity and figures once each.
+                    pay = None
+                    if salary.is_sane():
+                        pay = (salary.kind.value, salary.value, PAY_KIND_INDEX[salary.kind])
+                    if len(pay_of) < 100_000:
+                        pay_of[salary] = pay
+                notes["outlier" if pay is None else pay[0]] += 1
             if ad.role is None:
                 batch.unmapped_titles[ad.title] += 1
             week = weeks_of.get(ad.posted_on)
@@ -181,8 +202,8 @@ class BatchParser:
                     ad.title,
                     slug,
                     ad.is_london,
-                    None if pay is None else pay.kind.value,
-                    None if pay is None else pay.value,
+                    None if pay is None else pay[0],
+                    None if pay is None else pay[1],
                     "|".join(ad.skills),
                 )
             )
@@ -195,8 +216,8 @@ class BatchParser:
                 pay_kinds.append(-1)
                 pay_values.append(0.0)
             else:
-                pay_kinds.append(PAY_KIND_INDEX[pay.kind])
-                pay_values.append(pay.value)
+                pay_kinds.append(pay[2])
+                pay_values.append(pay[1])
             found = ad.skills
             if found:
                 if len(found) == 1:

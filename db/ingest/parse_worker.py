@@ -37,7 +37,18 @@ def receive(stream: BinaryIO) -> Any:
 
 
 def peak_memory_mb() -> float:
-    """This process's peak resident memory (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident memory since it started its program.
+
+    On Linux, VmHWM: ru_maxrss would also count the pages of the parent it was forked from,
+    held for the moment before exec.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

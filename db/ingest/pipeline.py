@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from db.ingest_models import IngestedAd, IngestedCandidate
 from db.models import PayKind, Role, RoleAlias
 
 BATCH_SIZE = 5_000
+SNAPSHOTS_PER_WRITE = 50
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.
 PARALLEL_FROM_BYTES = 20_000_000
 MAX_PROBLEMS_KEPT = 200
@@ -291,7 +292,7 @@ class _AdStore:
         self._sql_head = f"INSERT INTO ingested_ads ({columns}) VALUES "
         self._sql_tail = " ON CONFLICT DO NOTHING RETURNING ad_key, content_key"
         variables = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-        self._rows_per_statement = variables // len(AD_COLUMNS)
+        self._rows_per_statement = min(2048, variables // len(AD_COLUMNS))
         self._statements: dict[int, str] = {}
 
     @classmethod
@@ -320,14 +321,21 @@ class _AdStore:
 
     async def _insert_sqlite(self, ads: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
         stored: set[tuple[str, str]] = set()
-        step = self._rows_per_statement
-        for start in range(0, len(ads), step):
-            part = ads[start : start + step]
-            sql = self._statements.get(len(part))
+        start = 0
+        while start < len(ads):
+            # Statements of a few fixed sizes (the largest, then powers of two): the driver
+            # keeps every distinct statement prepared, and a new size for every batch would
+            # fill its cache with big ones.
+            remaining = len(ads) - start
+            size = self._rows_per_statement
+            if remaining < size:
+                size = 1 << (remaining.bit_length() - 1)
+            part = ads[start : start + size]
+            start += size
+            sql = self._statements.get(size)
             if sql is None:
-                sql = self._sql_head + ", ".join([self._one_row] * len(part)) + self._sql_tail
-                if len(self._statements) < 4:
-                    self._statements[len(part)] = sql
+                sql = self._sql_head + ", ".join([self._one_row] * size) + self._sql_tail
+                self._statements[size] = sql
             assert self.raw is not None
             cursor = await self.raw.execute(sql, list(chain.from_iterable(part)))
             stored.update(await cursor.fetchall())
@@ -691,14 +699,19 @@ class Ingestor:
                     held = tuple(sorted({merged.get(s, s) for s in held}))
                 aggregator.add_candidate(seen_on, owner, bool(in_london), held)
         role_titles, role_aliases = await self._role_titles(session)
-        computed = aggregator.snapshots(
+        computed = aggregator.iter_snapshots(
             team_id=self.team_id,
             role_titles=role_titles,
             skill_names=catalogue.names,
             since=since,
             first_day=first_day,
         )
-        return await write_snapshots(session, computed, catalogue.ids, role_aliases)
+        # Written a few dozen at a time: every window's figures at once would be a lot of
+        # objects for a big store.
+        results: list[StoreResult] = []
+        while chunk := list(islice(computed, SNAPSHOTS_PER_WRITE)):
+            results += await write_snapshots(session, chunk, catalogue.ids, role_aliases)
+        return results
 
     async def _role_titles(
         self, session: AsyncSession

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from hashlib import blake2b
 from typing import NamedTuple
 
 from db.importers.document import normalize_name, slugify
@@ -122,10 +123,11 @@ def _is_london(fields: dict[str, object]) -> bool:
 
 def content_key(title: str, company: str, description: str) -> str:
     """The same ad reposted (new id, same words) gets the same key."""
-    canonical = "\x1f".join(
-        " ".join(part.lower().split()) for part in (title, company, description)
+    canonical = (
+        f"{' '.join(title.lower().split())}\x1f{' '.join(company.lower().split())}"
+        f"\x1f{' '.join(description.lower().split())}"
     )
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+    return blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
 def _source_key(prefix: str, source_id: str) -> str:

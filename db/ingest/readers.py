@@ -231,6 +231,7 @@ def csv_records(
     on_row: Callable[[], None] | None = None,
     stop_at: list[str] | None = None,
     on_stop: Callable[[], None] | None = None,
+    may_hold_bad_text: bool = True,
 ) -> Iterator[tuple[int, dict[str, object]]]:
     """(line, fields) of each good record a csv.reader gives; bad ones reported and skipped.
 
@@ -266,11 +267,14 @@ def csv_records(
             stats.bad_rows += 1
             on_problem(line, f"has {len(values)} fields, the header has {width}; skipped")
             continue
-        for value in values:
-            if "\ufffd" in value:
-                stats.bad_rows += 1
-                on_problem(line, "not UTF-8 text; row skipped")
-                break
+        if may_hold_bad_text:
+            for value in values:
+                if "\ufffd" in value:
+                    stats.bad_rows += 1
+                    on_problem(line, "not UTF-8 text; row skipped")
+                    break
+            else:
+                yield line, dict(zip(columns, values, strict=True))
         else:
             yield line, dict(zip(columns, values, strict=True))
 
@@ -459,6 +463,8 @@ def block_rows(
         first_line=1,
         stop_at=[BLOCK_END],
         on_stop=lambda: marks.append(True),
+        # No replacement character anywhere in the block: no row to check for one.
+        may_hold_bad_text="\ufffd" in text,
     )
     # Clean only if the end mark was read whole, as the block's very last record.
     outcome.lines = reader.line_num - 1
