@@ -54,6 +54,8 @@ from db.models import PayKind, Role, RoleAlias
 
 BATCH_SIZE = 5_000
 SNAPSHOTS_PER_WRITE = 50
+INGEST_CACHE_KIB = 32 * 1024
+DEFAULT_CACHE_KIB = 2000  # SQLite's own default
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.
 PARALLEL_FROM_BYTES = 20_000_000
 MAX_PROBLEMS_KEPT = 200
@@ -299,11 +301,18 @@ class _AdStore:
     async def open(cls, session: AsyncSession) -> _AdStore:
         connection = await session.connection()
         dialect = connection.dialect.name
-        raw = None
+        raw: Any = None
         # RETURNING needs SQLite 3.35.
         if dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35, 0):
             raw = (await connection.get_raw_connection()).driver_connection
+            # A bigger page cache for the bulk load: each ad lands at a random place of the
+            # content-key index, which soon outgrows the default 2 MB.
+            await raw.execute(f"PRAGMA cache_size=-{INGEST_CACHE_KIB}")
         return cls(connection, dialect, raw)
+
+    async def close(self) -> None:
+        if self.raw is not None:
+            await self.raw.execute(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}")
 
     async def insert(self, ads: list[tuple[Any, ...]]) -> np.ndarray:
         """Store the ads; True for each one stored now (not known before, not repeated)."""
@@ -528,6 +537,7 @@ class Ingestor:
                             earliest = batch.earliest
             finally:
                 await parsing.close()
+                await store.close()
                 summary.worker_peaks_mb = parsing.worker_peaks_mb
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
@@ -651,6 +661,32 @@ class Ingestor:
         if first_day is None:
             return []
         merged = catalogue.merged
+        if old_ads_up_to != 0:  # 0: the team had no ads before this run, none to read back
+            await self._read_back_ads(session, aggregator, read_from, old_ads_up_to, merged)
+        await self._read_back_candidates(session, aggregator, read_from, merged)
+        role_titles, role_aliases = await self._role_titles(session)
+        computed = aggregator.iter_snapshots(
+            team_id=self.team_id,
+            role_titles=role_titles,
+            skill_names=catalogue.names,
+            since=since,
+            first_day=first_day,
+        )
+        # Written a few dozen at a time: every window's figures at once would be a lot of
+        # objects for a big store.
+        results: list[StoreResult] = []
+        while chunk := list(islice(computed, SNAPSHOTS_PER_WRITE)):
+            results += await write_snapshots(session, chunk, catalogue.ids, role_aliases)
+        return results
+
+    async def _read_back_ads(
+        self,
+        session: AsyncSession,
+        aggregator: Aggregator,
+        read_from: date,
+        old_ads_up_to: int | None,
+        merged: dict[str, str],
+    ) -> None:
         ad_table = IngestedAd.__table__.c  # type: ignore[attr-defined]
         ads = await session.stream(
             sql_select(
@@ -678,6 +714,14 @@ class Ingestor:
                     found = tuple(sorted({merged.get(s, s) for s in found}))
                 kind = pay_kinds.get(pay_kind) if pay_kind else None
                 add_ad(posted_on, slug, bool(is_london), kind, pay_value, found)
+
+    async def _read_back_candidates(
+        self,
+        session: AsyncSession,
+        aggregator: Aggregator,
+        read_from: date,
+        merged: dict[str, str],
+    ) -> None:
         candidate_table = IngestedCandidate.__table__.c  # type: ignore[attr-defined]
         candidates = await session.stream(
             sql_select(
@@ -698,20 +742,6 @@ class Ingestor:
                 if merged and held:
                     held = tuple(sorted({merged.get(s, s) for s in held}))
                 aggregator.add_candidate(seen_on, owner, bool(in_london), held)
-        role_titles, role_aliases = await self._role_titles(session)
-        computed = aggregator.iter_snapshots(
-            team_id=self.team_id,
-            role_titles=role_titles,
-            skill_names=catalogue.names,
-            since=since,
-            first_day=first_day,
-        )
-        # Written a few dozen at a time: every window's figures at once would be a lot of
-        # objects for a big store.
-        results: list[StoreResult] = []
-        while chunk := list(islice(computed, SNAPSHOTS_PER_WRITE)):
-            results += await write_snapshots(session, chunk, catalogue.ids, role_aliases)
-        return results
 
     async def _role_titles(
         self, session: AsyncSession
