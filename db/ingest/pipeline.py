@@ -675,8 +675,11 @@ class Ingestor:
         # Written a few dozen at a time: every window's figures at once would be a lot of
         # objects for a big store.
         results: list[StoreResult] = []
+        role_ids: dict[str, int] = {}
         while chunk := list(islice(computed, SNAPSHOTS_PER_WRITE)):
-            results += await write_snapshots(session, chunk, catalogue.ids, role_aliases)
+            results += await write_snapshots(
+                session, chunk, catalogue.ids, role_aliases, role_ids=role_ids
+            )
         return results
 
     async def _read_back_ads(

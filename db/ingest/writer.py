@@ -96,11 +96,13 @@ async def write_snapshots(
     computed: Sequence[ComputedSnapshot],
     skill_ids: dict[str, int],
     role_aliases: dict[str, tuple[str, ...]] | None = None,
+    role_ids: dict[str, int] | None = None,
 ) -> list[StoreResult]:
     """Store each computed snapshot: created, replaced when its figures changed, else kept."""
     if not computed:
         return []
-    role_ids: dict[str, int] = {}
+    # Role title -> id; a caller writing in several calls passes the same dict along.
+    role_ids = {} if role_ids is None else role_ids
     for item in computed:
         title = item.document.role.title
         if title not in role_ids:
@@ -114,7 +116,7 @@ async def write_snapshots(
             select(MarketSnapshot).where(
                 col(MarketSnapshot.team_id).in_(teams),
                 col(MarketSnapshot.source).in_(sources),
-                col(MarketSnapshot.period_start) >= min(starts),
+                col(MarketSnapshot.period_start).in_(set(starts)),
             )
         )
     ).all()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from db.ingest.extract import SkillExtractor, trie_pattern
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from db.ingest.extract import SkillExtractor, _Guard, _overlaps, _scoped, trie_pattern
 from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
 EXTRACTOR = SkillExtractor(load_taxonomy())
@@ -114,3 +118,74 @@ def test_shipped_taxonomy_has_several_hundred_skills() -> None:
         "Multimodal AI",
     }
     assert report_names <= {skill.name for skill in taxonomy.skills}
+
+
+GUARD_PIECES = [
+    "R&D",
+    "R & D",
+    "R and D",
+    "C-suite",
+    "C-Level",
+    "grade C",
+    "Plan C",
+    "(C)",
+    "C.V.",
+    "C & D",
+    "RAG status",
+    "red, amber, green",
+    "go-to-market",
+    "go live",
+    "Go beyond",
+    "ML/hour",
+    "5 ML",
+    "Spark joy",
+    "Swift delivery",
+    "guard rails",
+    "x-ray",
+    "Ray Smith",
+    "needle in a haystack",
+    "DBT therapy",
+    "Excel in",
+    "ſuite",
+    "R",
+    "C",
+    "Go",
+    "ML",
+    "RAG",
+    "Spark",
+    "Swift",
+    "Ray",
+    "Python",
+    " ",
+    ", ",
+    "\n",
+    "-",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(GUARD_PIECES), max_size=12))
+def test_guards_skipping_absent_patterns_decide_as_the_whole_alternation(
+    pieces: list[str],
+) -> None:
+    # Leaving out patterns whose literal text is not near the mention is only a shortcut:
+    # every mention is ruled in or out exactly as searching all the patterns would.
+    text = "".join(pieces)
+    for skill in EXTRACTOR.taxonomy.skills:
+        if not skill.not_in:
+            continue
+        guard = _Guard(skill.not_in)
+        everything = re.compile("|".join(_scoped(p.pattern) for p in skill.not_in))
+        for alias in (*skill.aliases, *skill.exact):
+            start = text.find(alias)
+            while start >= 0:
+                end = start + len(alias)
+                assert guard.covers(text, start, end) == _overlaps(everything, text, start, end)
+                start = text.find(alias, start + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(GUARD_PIECES), max_size=12))
+def test_skill_slugs_are_the_skills_found(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert EXTRACTOR.skill_slugs(text) == tuple(sorted(s.slug for s in EXTRACTOR.skills(text)))
