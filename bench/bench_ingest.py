@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 
 from db.engine import create_engine, prepare  # noqa: E402
 from db.ingest.extract import NaiveExtractor, SkillExtractor  # noqa: E402
+from db.ingest.parse_worker import peak_memory_mb  # noqa: E402
 from db.ingest.pipeline import Ingestor  # noqa: E402
 from db.ingest.taxonomy import load_taxonomy  # noqa: E402
 
@@ -140,7 +141,7 @@ async def ingest(path: Path, database: Path) -> None:
         f"{len(summary.snapshots)} snapshots in {elapsed:.1f}s",
         flush=True,
     )
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = peak_memory_mb()  # VmHWM: not the pages of the parent it was forked from
     workers = " ".join(f"{peak:.1f}" for peak in summary.worker_peaks_mb)
     print(f"MEMORY {own} {workers}")
     print(f"CPU {cpu}")
