@@ -99,8 +99,11 @@ def trie_pattern(aliases: Iterable[str]) -> str:
 
 # The regular-expression parser, to read which literal text a guard pattern needs. Private
 # (hence looked up by name); if it ever goes, guards are simply searched every time.
-_sre_parser: Any = importlib.import_module("re._parser")
-_sre_constants: Any = importlib.import_module("re._constants")
+try:
+    _sre_parser: Any = importlib.import_module("re._parser")
+    _sre_constants: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - a Python without them
+    _sre_parser = _sre_constants = None
 
 _Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...]]
 _UNSEEN: Any = object()
@@ -276,6 +279,8 @@ _Needs = tuple[tuple[str, ...], ...]
 
 def _literal_needs(pattern: re.Pattern[str]) -> tuple[_Needs, bool] | None:
     """What any match of the pattern contains, and whether case is ignored; None if unknown."""
+    if _sre_parser is None:
+        return None
     try:
         items = list(_sre_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # a private module: if it ever changes, the guard simply runs every time
