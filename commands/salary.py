@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import places_for, previous_comparison, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import PayChange
+from db.market import PAY_UNITS, PayChange
 from db.models import PayKind
 from templates import SlackMessage, render_message
 
@@ -17,7 +17,6 @@ PAY_LABELS = {
     PayKind.DAILY: "Contract day rate",
     PayKind.HOURLY: "Hourly rate",
 }
-PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
 
 @dataclass(frozen=True)

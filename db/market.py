@@ -36,6 +36,8 @@ from db.resolve import Candidate, NameIndex, Resolution
 
 UK = "UK"
 LONDON = "London"
+# How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
+PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class Pay:
 
     @property
     def unit(self) -> str:
-        return {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}[self.kind]
+        return PAY_UNITS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -306,8 +308,9 @@ class SkillChange:
         return self.new is not None and self.new.is_emerging and not _flag(self.old, "is_emerging")
 
 
-def _attr(stat: SkillStat | None, name: str) -> float | None:
-    return None if stat is None else getattr(stat, name)
+def _attr(figures: SkillStat | Pay | None, name: str) -> float | None:
+    """A figure of a skill or pay entry that may be missing from one of two snapshots."""
+    return None if figures is None else getattr(figures, name)
 
 
 def _flag(stat: SkillStat | None, name: str) -> bool:
@@ -702,9 +705,9 @@ def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
             PayChange(
                 kind,
                 region,
-                Change(_attr_pay(before, "median"), _attr_pay(after, "median")),
-                Change(_attr_pay(before, "low"), _attr_pay(after, "low")),
-                Change(_attr_pay(before, "high"), _attr_pay(after, "high")),
+                Change(_attr(before, "median"), _attr(after, "median")),
+                Change(_attr(before, "low"), _attr(after, "low")),
+                Change(_attr(before, "high"), _attr(after, "high")),
                 None if before is None else before.sample_size,
                 None if after is None else after.sample_size,
             )
@@ -723,10 +726,6 @@ def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
     return SnapshotComparison(
         new.role.title, old.snapshot, new.snapshot, tuple(pay_changes), tuple(skill_changes)
     )
-
-
-def _attr_pay(pay: Pay | None, name: str) -> float | None:
-    return None if pay is None else getattr(pay, name)
 
 
 def _index_of(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from db.market import (
+    PAY_UNITS,
     UK,
     Change,
     MarketReader,
@@ -29,7 +30,6 @@ EMERGING_MIN_RISE_PTS = 3.0
 PERCENT_MIN_BASE_PCT = 10.0
 TOP_GAPS = 5
 PAY_LABELS = {PayKind.ANNUAL: "Salary", PayKind.DAILY: "Day rate", PayKind.HOURLY: "Hourly rate"}
-PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
 
 @dataclass(frozen=True)
