@@ -135,17 +135,31 @@ async def set_weekly_updates(engine: AsyncEngine, team_id: str, user_id: str, on
         return True
 
 
+def _profiles_of(team_id: str, user_id: str) -> tuple[Any, ...]:
+    return (col(SkillProfile.team_id) == team_id, col(SkillProfile.user_id) == user_id)
+
+
+def _personal_subscriptions_of(team_id: str, user_id: str) -> tuple[Any, ...]:
+    return (
+        col(Subscription.kind) == DeliveryKind.PERSONAL_CHECK,
+        col(Subscription.team_id) == team_id,
+        col(Subscription.target) == user_id,
+    )
+
+
+def _personal_deliveries_of(team_id: str, user_id: str) -> tuple[Any, ...]:
+    return (
+        col(Delivery.kind) == DeliveryKind.PERSONAL_CHECK,
+        col(Delivery.team_id) == team_id,
+        col(Delivery.target) == user_id,
+    )
+
+
 async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forgotten:
     """Delete every row about this person in this workspace, in one transaction."""
     async with transaction(engine) as session:
         profile_ids = list(
-            (
-                await session.exec(
-                    select(SkillProfile.id).where(
-                        SkillProfile.team_id == team_id, SkillProfile.user_id == user_id
-                    )
-                )
-            ).all()
+            await session.exec(select(SkillProfile.id).where(*_profiles_of(team_id, user_id)))
         )
         skills = await session.execute(
             delete(ProfileSkill).where(col(ProfileSkill.profile_id).in_(profile_ids))
@@ -154,18 +168,11 @@ async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forg
             delete(SkillProfile).where(col(SkillProfile.id).in_(profile_ids))
         )
         # Their personal DMs: the subscription and every delivery of it, pending or sent.
-        personal = (col(Delivery.kind) == DeliveryKind.PERSONAL_CHECK,)
         deliveries = await session.execute(
-            delete(Delivery).where(
-                *personal, col(Delivery.team_id) == team_id, col(Delivery.target) == user_id
-            )
+            delete(Delivery).where(*_personal_deliveries_of(team_id, user_id))
         )
         subscriptions = await session.execute(
-            delete(Subscription).where(
-                col(Subscription.kind) == DeliveryKind.PERSONAL_CHECK,
-                col(Subscription.team_id) == team_id,
-                col(Subscription.target) == user_id,
-            )
+            delete(Subscription).where(*_personal_subscriptions_of(team_id, user_id))
         )
         settings_changed = await session.execute(
             update(WorkspaceSettings)
@@ -198,34 +205,22 @@ async def forget_person(engine: AsyncEngine, team_id: str, user_id: str) -> Forg
 async def rows_about(engine: AsyncEngine, team_id: str, user_id: str) -> int:
     """How many rows of personal data the store holds about this person (0 after forget)."""
     async with session_factory(engine)() as session:
-        profiles = (
-            await session.exec(
-                select(SkillProfile.id).where(
-                    SkillProfile.team_id == team_id, SkillProfile.user_id == user_id
-                )
-            )
-        ).all()
+        profiles = list(
+            await session.exec(select(SkillProfile.id).where(*_profiles_of(team_id, user_id)))
+        )
         skills = (
             await session.exec(
-                select(ProfileSkill.id).where(col(ProfileSkill.profile_id).in_(list(profiles)))
+                select(ProfileSkill.id).where(col(ProfileSkill.profile_id).in_(profiles))
             )
         ).all()
         subscriptions = (
             await session.exec(
-                select(Subscription.id).where(
-                    col(Subscription.kind) == DeliveryKind.PERSONAL_CHECK,
-                    Subscription.team_id == team_id,
-                    Subscription.target == user_id,
-                )
+                select(Subscription.id).where(*_personal_subscriptions_of(team_id, user_id))
             )
         ).all()
         deliveries = (
             await session.exec(
-                select(Delivery.id).where(
-                    col(Delivery.kind) == DeliveryKind.PERSONAL_CHECK,
-                    Delivery.team_id == team_id,
-                    Delivery.target == user_id,
-                )
+                select(Delivery.id).where(*_personal_deliveries_of(team_id, user_id))
             )
         ).all()
     return len(profiles) + len(skills) + len(subscriptions) + len(deliveries)
