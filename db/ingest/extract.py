@@ -22,7 +22,11 @@ from db.ingest.taxonomy import Taxonomy, TaxonomySkill
 _SEPARATOR = object()
 _SEPARATOR_PATTERN = r"[\s\-]*"
 # Word characters on either side mean the alias is part of a longer word ("Golang", "array").
-_LEFT = r"(?<![A-Za-z0-9_])"
+# The scan runs on lower-cased text, so the left side is one consumed character that is not a
+# word character: a pattern that starts with a character class lets the regex engine skip
+# ahead to the next such character instead of trying every alias at every position. The
+# text gets a line break in front, so an alias can also start it.
+_LEFT = r"[^a-z0-9_]"
 _RIGHT = r"(?![A-Za-z0-9_+#])"
 _CONTEXT = 30  # characters either side of a mention searched by its not_in patterns
 
@@ -153,8 +157,9 @@ class SkillExtractor:
         for key, forms in exact_forms.items():
             # A caseless alias of the same letters wins: it matches whatever the case.
             self._table.setdefault(key, (exact_owner[key], frozenset(forms)))
-        # One pass over the lower-cased text with a trie-shaped pattern of every alias.
-        self._regex = re.compile(_LEFT + "(?:" + trie_pattern(patterns) + ")" + _RIGHT)
+        # One pass over the lower-cased text with a trie-shaped pattern of every alias; the
+        # alias is group 1, after the character that bounds it on the left.
+        self._regex = re.compile(_LEFT + "(" + trie_pattern(patterns) + ")" + _RIGHT)
         # Each skill's not_in patterns as one regex, searched only around a mention.
         self._guards = {
             skill.slug: _Guard(skill.not_in) for skill in taxonomy.skills if skill.not_in
@@ -169,7 +174,7 @@ class SkillExtractor:
         # None, context guard or None, implied slugs). Filled lazily: a mention's spelling
         # ("fine-tuning", "fine tuning") is resolved once, then found directly.
         self._resolved: dict[str, _Resolved | None] = {}
-        self._finditer = self._regex.finditer
+        self._search = self._regex.search
 
     def matches(self, text: str) -> list[Match]:
         """Every accepted mention in order (leftmost, longest alias first, no overlaps)."""
@@ -177,14 +182,10 @@ class SkillExtractor:
 
     def _mentions(self, text: str) -> Iterator[tuple[TaxonomySkill, int, int]]:
         # The hot loop of ingestion: plain tuples and local names on purpose.
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            # A few characters change length when lower-cased (e.g. "İ"); keep offsets aligned.
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        lowered = _lowered(text)
         table = self._table
         guards = self._guards
-        for hit in self._regex.finditer(lowered):
-            found = hit.group()
+        for found, start, end in self._hits(lowered):
             entry = table.get(found)
             if entry is None:
                 key = found.translate(_NO_SEPARATORS)
@@ -192,13 +193,25 @@ class SkillExtractor:
                 if entry is None:
                     continue
             skill, forms = entry
-            start, end = hit.span()
             if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
                 continue  # "go", "spark", "rust" in lower case are ordinary words
             guard = guards.get(skill.slug)
             if guard is not None and guard.covers(text, start, end):
                 continue  # "go-to-market", "C-suite", "R&D"
             yield skill, start, end
+
+    def _hits(self, lowered: str) -> Iterator[tuple[str, int, int]]:
+        """(alias as written, start, end) of each alias found in `_lowered` text, in order.
+
+        The same hits as a search for every alias at every word start: each search starts at
+        the last character of the previous hit, the character that bounds the next one.
+        """
+        search = self._search
+        position = 0
+        while (hit := search(lowered, position)) is not None:
+            start, end = hit.span(1)
+            yield hit.group(1), start - 1, end - 1
+            position = end - 1
 
     def skills(self, text: str) -> list[TaxonomySkill]:
         """The skills mentioned in the text (and those they imply), each once, in order."""
@@ -218,14 +231,16 @@ class SkillExtractor:
         The same answer as `skills`, in the one loop ingestion runs for every ad: plain
         tuples, a dict lookup per mention, context checked only for guarded skills.
         """
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        lowered = _lowered(text)
+        search = self._search
         resolved = self._resolved
         found: set[str] = set()
         implied: list[tuple[str, ...]] = []
-        for hit in self._finditer(lowered):
-            spelling = hit.group()
+        position = 0
+        # `_hits`, written out: a generator costs more than the rest of this loop.
+        while (hit := search(lowered, position)) is not None:
+            position = hit.end(1) - 1
+            spelling = hit.group(1)
             entry = resolved.get(spelling, _UNSEEN)
             if entry is _UNSEEN:
                 entry = self._resolve(spelling)
@@ -235,7 +250,7 @@ class SkillExtractor:
             if slug in found and forms is None and guard is None:
                 continue
             if forms is not None or guard is not None:
-                start, end = hit.span()
+                start, end = hit.start(1) - 1, position
                 if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
                     continue  # "go", "spark", "rust" in lower case are ordinary words
                 if guard is not None and guard.covers(text, start, end):
@@ -262,6 +277,15 @@ class SkillExtractor:
         if len(self._resolved) < 100_000:  # spellings are few; the bound is only a safeguard
             self._resolved[spelling] = resolved
         return resolved
+
+
+def _lowered(text: str) -> str:
+    """The text lower-cased, offsets kept, after a line break (offsets in it are one more)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        # A few characters change length when lower-cased (e.g. "İ"); keep offsets aligned.
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return "\n" + lowered
 
 
 def _overlaps(guard: re.Pattern[str], text: str, start: int, end: int) -> bool:

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.ingest.extract import SkillExtractor, _Guard, _overlaps, _scoped, trie_pattern
+from db.ingest.extract import (
+    _LEFT,
+    _RIGHT,
+    SkillExtractor,
+    _Guard,
+    _lowered,
+    _overlaps,
+    _scoped,
+    trie_pattern,
+)
 from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
 EXTRACTOR = SkillExtractor(load_taxonomy())
@@ -189,3 +198,38 @@ def test_guards_skipping_absent_patterns_decide_as_the_whole_alternation(
 def test_skill_slugs_are_the_skills_found(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert EXTRACTOR.skill_slugs(text) == tuple(sorted(s.slug for s in EXTRACTOR.skills(text)))
+
+
+SCAN_PIECES = [
+    *GUARD_PIECES,
+    "C++",
+    "C#",
+    ".NET",
+    "c#.net",
+    "Node.js",
+    "fine-tuning",
+    "fine tuning",
+    "LLMs",
+    "PyTorch",
+    "pytorch2",
+    "_",
+    "#",
+    "+",
+    ".",
+    "/",
+    "\u00a0",
+    "İ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SCAN_PIECES), max_size=14))
+def test_scan_finds_what_a_search_at_every_word_start_finds(pieces: list[str]) -> None:
+    # The scan consumes the character before an alias and restarts on the last character of
+    # the previous hit; a lookbehind at every position is the plain statement of the rule.
+    text = "".join(pieces)
+    aliases = EXTRACTOR._regex.pattern[len(_LEFT) + 1 : -len(_RIGHT) - 1]
+    reference = re.compile(r"(?<![a-z0-9_])(?:" + aliases + ")" + _RIGHT)
+    lowered = _lowered(text)[1:]
+    expected = [(hit.group(), hit.start(), hit.end()) for hit in reference.finditer(lowered)]
+    assert list(EXTRACTOR._hits(_lowered(text))) == expected
