@@ -247,18 +247,17 @@ class SkillExtractor:
             if entry is None:
                 continue
             slug, forms, guard, implies = entry
-            if slug in found and forms is None and guard is None:
-                continue
+            if slug in found:
+                continue  # already accepted: another mention changes nothing
             if forms is not None or guard is not None:
                 start, end = hit.start(1) - 1, position
                 if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
                     continue  # "go", "spark", "rust" in lower case are ordinary words
                 if guard is not None and guard.covers(text, start, end):
                     continue  # "go-to-market", "C-suite", "R&D"
-            if slug not in found:
-                found.add(slug)
-                if implies:
-                    implied.append(implies)
+            found.add(slug)
+            if implies:
+                implied.append(implies)
         for slugs in implied:
             found.update(slugs)
         return tuple(sorted(found))

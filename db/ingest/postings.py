@@ -121,11 +121,26 @@ def _is_london(fields: dict[str, object]) -> bool:
     return "london" in location.lower()
 
 
+def single_spaced(text: str) -> str:
+    """The text lower-cased, its runs of white space made one space, none at either end."""
+    lowered = text.lower()
+    # Most text is already so: printable ASCII (no tab or line break) without a double space
+    # or a space at an end. Checking that is cheaper than splitting it into words.
+    if (
+        lowered.isascii()
+        and lowered.isprintable()
+        and "  " not in lowered
+        and not lowered.startswith(" ")
+        and not lowered.endswith(" ")
+    ):
+        return lowered
+    return " ".join(lowered.split())
+
+
 def content_key(title: str, company: str, description: str) -> str:
     """The same ad reposted (new id, same words) gets the same key."""
     canonical = (
-        f"{' '.join(title.lower().split())}\x1f{' '.join(company.lower().split())}"
-        f"\x1f{' '.join(description.lower().split())}"
+        f"{single_spaced(title)}\x1f{single_spaced(company)}\x1f{single_spaced(description)}"
     )
     return blake2b(canonical.encode(), digest_size=16).hexdigest()
 
