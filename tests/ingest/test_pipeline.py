@@ -10,12 +10,12 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from db.engine import session_factory
+from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
 from db.importers.store import StoreOutcome
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.cooccurrence import cooccurring_skills
-from db.ingest.pipeline import Ingestor
+from db.ingest.pipeline import Ingestor, _AdStore
 from db.ingest.stats import wilson_interval
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
 from db.market import MarketReader
@@ -362,3 +362,43 @@ async def test_cooccurring_skills_are_read_back_for_the_team_only(
     }
     assert python[0].share_pct == 50.0
     assert await cooccurring_skills(empty_engine, weekly.id, "T_OTHER") == []
+
+
+async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None:
+    # Statements of every size the store uses, all kept or not, on a table that already holds
+    # rows: a kept ad is one stored now, by either key, and a repeat in a batch counts once.
+    def ad(ad_key: str, content_key: str) -> tuple[object, ...]:
+        return (
+            "T1",
+            ad_key,
+            content_key,
+            "2026-03-02",
+            "AI Engineer",
+            "ai-engineer",
+            False,
+            None,
+            None,
+            "python",
+        )
+
+    async with transaction(engine) as session:
+        store = await _AdStore.open(session)
+        first = [ad(f"id:{n}", f"c{n}") for n in range(3000)]
+        assert (await store.insert(first)).all()
+        second = [
+            ad("id:new1", "c5"),  # content known: not kept
+            ad("id:new1", "cnew1"),  # same id again with new words: kept (first stored)
+            ad("id:7", "cnew2"),  # id known: not kept
+            ad("id:9", "c9"),  # the same ad as before: not kept
+            ad("id:new2", "cnew3"),  # kept
+            ad("id:new2", "cnew3"),  # a repeat within the batch: not kept again
+            *[ad(f"id:more{n}", f"cmore{n}") for n in range(2100)],  # kept
+            ad("id:more3", "cmore3"),  # stored earlier in this batch: not kept
+        ]
+        kept = await store.insert(second)
+        await store.close()
+        assert kept[:6].tolist() == [False, True, False, False, True, False]
+        assert kept[6:-1].all()
+        assert not kept[-1]
+        stored = await session.exec(select(func.count()).select_from(IngestedAd))
+        assert stored.one() == 3000 + 2 + 2100
