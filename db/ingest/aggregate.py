@@ -63,7 +63,7 @@ class _PerBucket:
     and memory follows the distinct codes of each bucket, not the number of ads.
     """
 
-    _WAIT = 2_000_000
+    _WAIT = 500_000
 
     def __init__(self, span: int, *, dense: bool) -> None:
         self.span = span

@@ -54,7 +54,7 @@ from db.models import PayKind, Role, RoleAlias
 
 BATCH_SIZE = 5_000
 SNAPSHOTS_PER_WRITE = 50
-INGEST_CACHE_KIB = 32 * 1024
+INGEST_CACHE_KIB = 64 * 1024
 DEFAULT_CACHE_KIB = 2000  # SQLite's own default
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.
 PARALLEL_FROM_BYTES = 20_000_000
