@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_SQLITE_PATH = Path("var") / "skillgap.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-DATA_DIR = Path(__file__).parent / "data"
 
 
 def database_url_from_env(environ: dict[str, str] | None = None) -> str:

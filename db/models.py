@@ -8,23 +8,10 @@ from enum import StrEnum
 from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-# Published reports and curated files are public market data; a team's own exports
-# (job ads, candidates) carry that team's Slack id so no other workspace ever sees them.
-PUBLIC_TEAM = ""
-
-
-class PayKind(StrEnum):
-    """Kinds of pay that are never mixed or converted into one another."""
-
-    ANNUAL = "annual"  # permanent salary, GBP per year
-    DAILY = "daily"  # contractor day rate, GBP per day
-    HOURLY = "hourly"  # hourly rate, GBP per hour
-
-
-class SourceKind(StrEnum):
-    REPORT = "report"  # a published market report, imported as text
-    CURATED = "curated"  # the structured YAML format
-    JOB_ADS = "job_ads"  # computed from a team's own job-ad and candidate exports
+# Defined where modules that must not import SQLAlchemy can reach them; still known here.
+from db.constants import PUBLIC_TEAM as PUBLIC_TEAM
+from db.constants import PayKind as PayKind
+from db.constants import SourceKind as SourceKind
 
 
 class RelationKind(StrEnum):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import DATA_DIR, transaction
+from db.constants import DATA_DIR
+from db.engine import transaction
 from db.importers.store import StoreResult, store_snapshot
 from db.importers.structured import parse_structured_file
 from db.ingest.taxonomy import load_taxonomy

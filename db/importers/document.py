@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from db.models import PUBLIC_TEAM, PayKind, SourceKind
+from db.constants import PUBLIC_TEAM, PayKind, SourceKind
 
 
 @dataclass(frozen=True)

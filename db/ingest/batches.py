@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from db.constants import PayKind
 from db.ingest.postings import AdParser, BadRow, role_slug
 from db.ingest.readers import BlockRows, ReadStats, block_rows
 from db.ingest.salary import SalaryReading
-from db.models import PayKind
 
 if TYPE_CHECKING:  # numpy is the parent's: workers only fill typed arrays
     from db.ingest.aggregate import AdColumns

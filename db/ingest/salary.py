@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from db.models import PayKind
+from db.constants import PayKind
 
 # Figures outside these bounds are typos or other units (monthly, thousands) and are dropped.
 SANE_BOUNDS: dict[PayKind, tuple[float, float]] = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from db.engine import DATA_DIR
+from db.constants import DATA_DIR
 from db.importers.document import normalize_name, slugify
 
 TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -160,3 +162,18 @@ def test_a_stray_quote_falls_back_to_rows_with_the_right_line_numbers(tmp_path: 
     assert "'yesterday' is not a date" in expected[2][1][1]
     for block_bytes in (1, 16, 40, 1 << 20):
         assert in_blocks(path, block_bytes) == expected
+
+
+def test_parsing_workers_start_without_the_database_libraries() -> None:
+    # Each worker of a big ingest starts a fresh interpreter: SQLAlchemy and SQLModel would
+    # add about half a second to every start, and parsing needs neither.
+    imports = (
+        "import sys, db.ingest.parse_worker, db.ingest.batches, db.ingest.postings, "
+        "db.ingest.roles; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", imports], capture_output=True, text=True, check=True
+    ).stdout
+    for heavy in ("sqlalchemy", "sqlmodel", "numpy", "alembic"):
+        assert f"'{heavy}'" not in loaded
+    assert "'db'" in loaded
