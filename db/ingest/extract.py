@@ -366,7 +366,9 @@ class _Guard:
                     bits |= words.setdefault((word, caseless), 1 << len(words))
                 groups.append(bits)
             self._requirements.append(tuple(groups))
-        self._words = [(word, caseless, bit) for (word, caseless), bit in words.items()]
+        self._caseless_words = [(word, bit) for (word, caseless), bit in words.items() if caseless]
+        self._exact_words = [(word, bit) for (word, caseless), bit in words.items() if not caseless]
+        self._mask_of: dict[int, int] = {}  # literals present -> patterns that can match
 
     def _union(self, mask: int) -> re.Pattern[str]:
         compiled = self._compiled.get(mask)
@@ -382,24 +384,31 @@ class _Guard:
         mask = self._everything
         # Caseless matching also folds a few non-ASCII letters ("ſ" is "s"): test only ASCII.
         if window.isascii():
-            lowered = window.lower()
             present = 0
-            for word, caseless, bit in self._words:
-                if word in (lowered if caseless else window):
+            if self._caseless_words:
+                lowered = window.lower()
+                for word, bit in self._caseless_words:
+                    if word in lowered:
+                        present |= bit
+            for word, bit in self._exact_words:
+                if word in window:
                     present |= bit
-            mask = 0
-            for index, groups in enumerate(self._requirements):
-                if groups is not None:
-                    for bits in groups:
-                        if not present & bits:
-                            break
-                    else:
-                        mask |= 1 << index
-                else:
-                    mask |= 1 << index
+            mask = self._mask_of.get(present, -1)
+            if mask < 0:
+                mask = self._patterns_needing(present)
+                if len(self._mask_of) < 4096:  # combinations are few; the bound is a safeguard
+                    self._mask_of[present] = mask
             if not mask:
                 return False
         return _overlaps(self._union(mask), text, start, end)
+
+    def _patterns_needing(self, present: int) -> int:
+        """The patterns (as bits) whose literal text is all among the literals present."""
+        mask = 0
+        for index, groups in enumerate(self._requirements):
+            if groups is None or all(present & bits for bits in groups):
+                mask |= 1 << index
+        return mask
 
 
 class NaiveExtractor:

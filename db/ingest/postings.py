@@ -178,17 +178,18 @@ class AdParser:
         contract = _text(fields.get("contract_type")).lower() == "contract"
         salary, predicted = self._salary(fields, contract)
         skills = self.extractor.skill_slugs(f"{title}\n{description}")
+        # Positional: a million of these in a big ingest (same order as the fields above).
         return ParsedAd(
-            ad_key=ad_key,
-            content_key=ckey,
-            source_id=source_id,
-            posted_on=posted_on,
-            title=title[:200],
-            role=self.roles.role_for(title),
-            is_london=_is_london(fields),
-            salary=salary,
-            salary_predicted=predicted,
-            skills=skills,
+            ad_key,
+            ckey,
+            source_id,
+            posted_on,
+            title[:200],
+            self.roles.role_for(title),
+            _is_london(fields),
+            salary,
+            predicted,
+            skills,
         )
 
     def _salary(
