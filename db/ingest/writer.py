@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import repeat
 
 from sqlalchemy import Table, delete, insert
 from sqlmodel import col, select
@@ -230,16 +231,17 @@ async def write_snapshots(
                     skill.note,
                 )
             )
-        for pair in item.cooccurrences:
-            pair_rows.append(
-                (
-                    snapshot_id,
-                    skill_ids[pair.skill],
-                    skill_ids[pair.other],
-                    pair.ads,
-                    pair.share_pct,
-                )
+        pairs = item.cooccurrences
+        pair_rows.extend(
+            zip(
+                repeat(snapshot_id, len(pairs)),
+                map(skill_ids.__getitem__, pairs.skills),
+                map(skill_ids.__getitem__, pairs.others),
+                pairs.ads,
+                pairs.share_pcts,
+                strict=True,
             )
+        )
     for start in range(0, len(pay_rows), _BATCH):
         await session.execute(insert(_table(PayFigure)), pay_rows[start : start + _BATCH])
     await _insert_plain(session, SkillFigure, _SKILL_FIGURE_COLUMNS, skill_rows)
