@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import repeat
+from itertools import chain, repeat
 
+import aiosqlite
 from sqlalchemy import Table, delete, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +34,9 @@ from db.models import (
 )
 
 _BATCH = 2_000
+# Parameters one SQLite statement may hold in any build (SQLITE_MAX_VARIABLE_NUMBER was 999
+# before SQLite 3.32).
+_SQLITE_MAX_PARAMETERS = 999
 
 
 @dataclass(frozen=True)
@@ -277,13 +281,42 @@ async def _insert_plain(
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
         driver = (await connection.get_raw_connection()).driver_connection
-        placeholders = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-        await driver.executemany(sql, rows)  # type: ignore[union-attr]
+        assert isinstance(driver, aiosqlite.Connection)
+        await _insert_sqlite(driver, table.name, columns, rows)
         return
     for start in range(0, len(rows), _BATCH):
         part = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
         await session.execute(insert(table), part)
+
+
+async def _insert_sqlite(
+    driver: aiosqlite.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[object, ...]],
+) -> None:
+    """Many rows per statement: SQLite stores them in about half the time of one at a time."""
+    per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(columns))
+    whole = len(rows) - len(rows) % per_statement
+    if whole:
+        await driver.executemany(
+            _insert_sql(table, columns, per_statement),
+            [
+                _flat(rows[start : start + per_statement])
+                for start in range(0, whole, per_statement)
+            ],
+        )
+    if whole < len(rows):
+        await driver.execute(_insert_sql(table, columns, len(rows) - whole), _flat(rows[whole:]))
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    values = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * rows)}"
+
+
+def _flat(rows: list[tuple[object, ...]]) -> tuple[object, ...]:
+    return tuple(chain.from_iterable(rows))
 
 
 def _table(model: type) -> Table:
