@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import chain, repeat
+from typing import NamedTuple
 
 import aiosqlite
 from sqlalchemy import Table, delete, insert
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,22 +115,7 @@ async def write_snapshots(
         if title not in role_ids:
             aliases = (role_aliases or {}).get(title, ())
             role_ids[title] = await _role_id(session, title, item.document.role.slug, aliases)
-    teams = {item.document.team_id for item in computed}
-    sources = {item.document.source for item in computed}
-    starts = [item.document.period_start for item in computed]
-    existing_rows = (
-        await session.exec(
-            select(MarketSnapshot).where(
-                col(MarketSnapshot.team_id).in_(teams),
-                col(MarketSnapshot.source).in_(sources),
-                col(MarketSnapshot.period_start).in_(set(starts)),
-            )
-        )
-    ).all()
-    existing: dict[tuple[str, int, str, str, date, date], MarketSnapshot] = {
-        (s.team_id, s.role_id, s.region, s.source, s.period_start, s.period_end): s
-        for s in existing_rows
-    }
+    existing = await _stored_snapshots(session, computed, role_ids)
     results: list[StoreResult | None] = []
     to_insert: list[tuple[int, ComputedSnapshot, str, StoreOutcome]] = []
     replaced_ids: list[int] = []
@@ -146,14 +133,12 @@ async def write_snapshots(
         )
         old = existing.get(key)
         if old is not None and old.checksum == checksum:
-            assert old.id is not None
             results.append(
                 StoreResult(old.id, StoreOutcome.UNCHANGED, document.role.title, old.period_label)
             )
             continue
         outcome = StoreOutcome.CREATED
         if old is not None:
-            assert old.id is not None
             replaced_ids.append(old.id)
             outcome = StoreOutcome.REPLACED
         results.append(None)
@@ -251,6 +236,48 @@ async def write_snapshots(
     await _insert_plain(session, SkillFigure, _SKILL_FIGURE_COLUMNS, skill_rows)
     await _insert_plain(session, SkillCooccurrence, _PAIR_COLUMNS, pair_rows)
     return [result for result in results if result is not None]
+
+
+class _Stored(NamedTuple):
+    id: int
+    checksum: str
+    period_label: str
+
+
+_SnapshotKey = tuple[str, int, str, str, date, date]  # team, role id, region, source, period
+
+
+async def _stored_snapshots(
+    session: AsyncSession, computed: Sequence[ComputedSnapshot], role_ids: dict[str, int]
+) -> dict[_SnapshotKey, _Stored]:
+    """The stored snapshots these computed ones may replace, by their identity. Plain rows
+    of the columns needed, of these roles only: earlier writes of the same weeks for other
+    roles would otherwise be read again, as ORM objects, on every call."""
+    table = _table(MarketSnapshot).c
+    documents = [item.document for item in computed]
+    rows = await session.execute(
+        sql_select(
+            table.team_id,
+            table.role_id,
+            table.region,
+            table.source,
+            table.period_start,
+            table.period_end,
+            table.id,
+            table.checksum,
+            table.period_label,
+        ).where(
+            table.team_id.in_({d.team_id for d in documents}),
+            table.role_id.in_({role_ids[d.role.title] for d in documents}),
+            table.region.in_({d.region for d in documents}),
+            table.source.in_({d.source for d in documents}),
+            table.period_start.in_({d.period_start for d in documents}),
+        )
+    )
+    return {
+        (team, role, region, source, start, end): _Stored(id_, checksum, label)
+        for team, role, region, source, start, end, id_, checksum, label in rows
+    }
 
 
 _SKILL_FIGURE_COLUMNS = (
