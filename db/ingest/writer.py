@@ -98,6 +98,15 @@ async def sync_taxonomy(session: AsyncSession, taxonomy: Taxonomy) -> SkillCatal
     return SkillCatalogue(names, ids, merged)
 
 
+class _Stored(NamedTuple):
+    id: int
+    checksum: str
+    period_label: str
+
+
+_SnapshotKey = tuple[str, int, str, str, date, date]  # team, role id, region, source, period
+
+
 async def write_snapshots(
     session: AsyncSession,
     computed: Sequence[ComputedSnapshot],
@@ -117,7 +126,7 @@ async def write_snapshots(
             role_ids[title] = await _role_id(session, title, item.document.role.slug, aliases)
     existing = await _stored_snapshots(session, computed, role_ids)
     results: list[StoreResult | None] = []
-    to_insert: list[tuple[int, ComputedSnapshot, str, StoreOutcome]] = []
+    to_insert: list[tuple[int, ComputedSnapshot, _SnapshotKey, str, StoreOutcome]] = []
     replaced_ids: list[int] = []
     for index, item in enumerate(computed):
         document = item.document
@@ -142,7 +151,7 @@ async def write_snapshots(
             replaced_ids.append(old.id)
             outcome = StoreOutcome.REPLACED
         results.append(None)
-        to_insert.append((index, item, checksum, outcome))
+        to_insert.append((index, item, key, checksum, outcome))
     for start in range(0, len(replaced_ids), 500):
         chunk = replaced_ids[start : start + 500]
         # Children first: the figures would cascade, but not every backend cascades the same.
@@ -151,7 +160,7 @@ async def write_snapshots(
         await session.execute(delete(MarketSnapshot).where(col(MarketSnapshot.id).in_(chunk)))
     now = datetime.now(UTC)
     snapshot_rows = []
-    for _, item, checksum, _ in to_insert:
+    for _, item, _, checksum, _ in to_insert:
         document = item.document
         snapshot_rows.append(
             {
@@ -170,38 +179,50 @@ async def write_snapshots(
                 "supply_sample_size": document.supply_sample_size,
             }
         )
-    snapshot_ids: list[int] = []
-    snapshots = _table(MarketSnapshot)
+    stored_ids: dict[_SnapshotKey, int] = {}
+    snapshots = _table(MarketSnapshot).c
     for start in range(0, len(snapshot_rows), _BATCH):
-        # One statement for many snapshots; their ids come back in the rows' order.
+        # Many snapshots per statement. Their rows may come back in any order (asking for
+        # the rows' order made SQLite insert one snapshot per statement), so each new id is
+        # matched to its snapshot by identity.
         stored = await session.execute(
-            insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True),
+            insert(_table(MarketSnapshot)).returning(
+                snapshots.team_id,
+                snapshots.role_id,
+                snapshots.region,
+                snapshots.source,
+                snapshots.period_start,
+                snapshots.period_end,
+                snapshots.id,
+            ),
             snapshot_rows[start : start + _BATCH],
         )
-        snapshot_ids.extend(row[0] for row in stored)
-    pay_rows: list[dict[str, object]] = []
+        for team, role, region, source, period_start, period_end, id_ in stored:
+            stored_ids[team, role, region, source, period_start, period_end] = id_
+    pay_rows: list[tuple[object, ...]] = []
     skill_rows: list[tuple[object, ...]] = []
     pair_rows: list[tuple[object, ...]] = []
-    for (index, item, _, outcome), snapshot_id in zip(to_insert, snapshot_ids, strict=True):
+    for index, item, key, _, outcome in to_insert:
         document = item.document
+        snapshot_id = stored_ids[key]
         results[index] = StoreResult(
             snapshot_id, outcome, document.role.title, document.period_label
         )
         for pay in document.pay:
             pay_rows.append(
-                {
-                    "snapshot_id": snapshot_id,
-                    "kind": pay.kind,
-                    "region": pay.region,
-                    "median": pay.median,
-                    "low": pay.low,
-                    "high": pay.high,
-                    "p10": pay.p10,
-                    "p25": pay.p25,
-                    "p75": pay.p75,
-                    "p90": pay.p90,
-                    "sample_size": pay.sample_size,
-                }
+                (
+                    snapshot_id,
+                    pay.kind.value,
+                    pay.region,
+                    pay.median,
+                    pay.low,
+                    pay.high,
+                    pay.p10,
+                    pay.p25,
+                    pay.p75,
+                    pay.p90,
+                    pay.sample_size,
+                )
             )
         for skill in document.skills:
             skill_rows.append(
@@ -231,20 +252,10 @@ async def write_snapshots(
                 strict=True,
             )
         )
-    for start in range(0, len(pay_rows), _BATCH):
-        await session.execute(insert(_table(PayFigure)), pay_rows[start : start + _BATCH])
+    await _insert_plain(session, PayFigure, _PAY_FIGURE_COLUMNS, pay_rows)
     await _insert_plain(session, SkillFigure, _SKILL_FIGURE_COLUMNS, skill_rows)
     await _insert_plain(session, SkillCooccurrence, _PAIR_COLUMNS, pair_rows)
     return [result for result in results if result is not None]
-
-
-class _Stored(NamedTuple):
-    id: int
-    checksum: str
-    period_label: str
-
-
-_SnapshotKey = tuple[str, int, str, str, date, date]  # team, role id, region, source, period
 
 
 async def _stored_snapshots(
@@ -280,6 +291,19 @@ async def _stored_snapshots(
     }
 
 
+_PAY_FIGURE_COLUMNS = (
+    "snapshot_id",
+    "kind",
+    "region",
+    "median",
+    "low",
+    "high",
+    "p10",
+    "p25",
+    "p75",
+    "p90",
+    "sample_size",
+)
 _SKILL_FIGURE_COLUMNS = (
     "snapshot_id",
     "skill_id",
