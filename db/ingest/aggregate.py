@@ -11,7 +11,7 @@ import numpy as np
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.batches import PAY_KIND_INDEX, PAY_KINDS
-from db.ingest.stats import summarise_pay, wilson_interval
+from db.ingest.stats import round_tenths, summarise_pay, wilson_interval
 from db.models import PayKind, SourceKind
 
 UK = "UK"
@@ -173,6 +173,13 @@ class AdColumns:
             self.skill_idx[np.repeat(keep, lengths)],
             self.role_slugs,
         )
+
+
+def _percent(part: np.ndarray, whole: np.ndarray | int) -> np.ndarray:
+    """100 * part / whole, as Python computes it on these whole numbers: below 2**53 they
+    are exact in float64, and both divide them with one correctly rounded division."""
+    result: np.ndarray = 100 * part / whole
+    return result
 
 
 _ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
@@ -635,13 +642,11 @@ class Aggregator:
         n = demand.ads
         has_supply = supply.candidates >= rules.min_candidates
         slugs = self.skill_slugs
-        # Python ints from here on: the figures are computed exactly as they always were.
-        counted = [
-            (slugs[index], count)
-            for index, count in zip(
-                ranked.tolist(), demand.skill_counts[ranked].tolist(), strict=True
-            )
-        ]
+        counts = demand.skill_counts[ranked]
+        counted = list(zip([slugs[i] for i in ranked.tolist()], counts.tolist(), strict=True))
+        intervals = np.array([wilson_interval(count, n) for _, count in counted]).reshape(-1, 2)
+        demand_pcts = round_tenths(_percent(counts, n))
+        lows, highs = round_tenths(intervals[:, 0]), round_tenths(intervals[:, 1])
         before = zip(
             previous.skill_counts[ranked].tolist(),
             lookback.skill_counts[ranked].tolist(),
@@ -655,11 +660,9 @@ class Aggregator:
                     gaps[slug] = gap
         top_gaps = set(sorted(gaps, key=lambda s: -gaps[s])[: rules.max_gaps])
         documents = []
-        for rank, ((slug, count), (previously, lately)) in enumerate(
-            zip(counted, before, strict=True), start=1
+        for rank, ((slug, count), demand_pct, low, high, (previously, lately)) in enumerate(
+            zip(counted, demand_pcts, lows, highs, before, strict=True), start=1
         ):
-            low, high = wilson_interval(count, n)
-            demand_pct = round(100 * count / n, 1)
             supply_pct = (
                 round(100 * supply.skills.get(slug, 0) / supply.candidates, 1)
                 if has_supply
@@ -670,8 +673,8 @@ class Aggregator:
                     name=skill_names[slug],
                     demand_pct=demand_pct,
                     supply_pct=supply_pct,
-                    demand_low_pct=round(low, 1),
-                    demand_high_pct=round(high, 1),
+                    demand_low_pct=low,
+                    demand_high_pct=high,
                     is_essential=demand_pct >= 50,
                     is_emerging=self._is_emerging(
                         count, n, previously, previous.ads, lately, lookback.ads
@@ -738,14 +741,11 @@ class Aggregator:
         group_start = np.searchsorted(owners, owners, side="left")
         top = (np.arange(len(owners)) - group_start) < self.rules.cooccurring_per_skill
         owners, partners, counts = owners[top], partners[top], counts[top]
-        # Whole numbers below 2**53 divide in float64 exactly as Python divides them; the
-        # rounding stays Python's (numpy rounds halves differently).
-        shares = (100 * counts / demand.skill_counts[owners]).tolist()
         return Cooccurrences(
             skills=named.names[owners].tolist(),
             others=named.names[partners].tolist(),
             ads=counts.tolist(),
-            share_pcts=[round(share, 1) for share in shares],
+            share_pcts=round_tenths(_percent(counts, demand.skill_counts[owners])),
         )
 
     def _names_for(self, skill_names: dict[str, str]) -> _SkillNames:
