@@ -25,6 +25,15 @@ def test_every_share_of_up_to_a_thousand_ads_rounds_as_python_does() -> None:
     assert fast_round(shares) == python_round(shares)
 
 
+def test_numpy_computes_shares_of_whole_numbers_as_python_does() -> None:
+    for ads in (*range(1, 1001), 99_991, 1_000_003):
+        parts = np.unique(np.linspace(0, ads, num=min(ads + 1, 2_000), dtype=np.int64))
+        shares = (100 * parts / ads).tolist()
+        assert [share.hex() for share in shares] == [
+            (100 * part / ads).hex() for part in parts.tolist()
+        ]
+
+
 def test_wilson_bounds_round_as_python_does() -> None:
     bounds = np.array(
         [bound for n in range(1, 400) for k in range(n + 1) for bound in wilson_interval(k, n)]
