@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import repeat
 
 import numpy as np
 
@@ -185,7 +186,10 @@ def _percent(part: np.ndarray, whole: np.ndarray | int) -> np.ndarray:
 _ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
 _DENSE_PAIR_SLOTS = 1 << 20  # up to ~1,000 skills, windows count pairs in one dense array
 _REGIONS = (UK, LONDON)
-_ADD_AD_BATCH = 20_000
+# A stored ad as read back: posted on, role slug, in London, pay kind (its value), pay
+# figure, skill slugs joined by "|".
+StoredAd = tuple[date, str, bool, str | None, float | None, str]
+_STORED_PAY_KIND = {kind.value: PAY_KIND_INDEX[kind] for kind in PayKind}
 
 
 @dataclass
@@ -269,7 +273,6 @@ class Aggregator:
         self._pay_codes: list[np.ndarray] = []  # bucket * 3 + pay kind index
         self._pay_values: list[np.ndarray] = []
         self._pay_sorted: tuple[np.ndarray, np.ndarray] | None = None
-        self._row_wise: list[tuple[int, str, bool, int, float, list[int]]] = []
         self.supply: dict[tuple[str | None, str, date], SupplyBucket] = {}
         self._weeks: dict[date, date] = {}
         self._named: tuple[dict[str, str], _SkillNames] | None = None
@@ -291,46 +294,69 @@ class Aggregator:
                 raise ValueError(f"more than {_ROLE_SLOTS} roles in one ingest")
         return index
 
-    def add_ad(
-        self,
-        posted_on: date,
-        role: str,
-        is_london: bool,
-        pay_kind: PayKind | None,
-        pay_value: float | None,
-        skills: tuple[str, ...],
-    ) -> None:
-        """One ad (rows read back from the store); counted with the next batch."""
-        index = self.skill_index
-        found = sorted({index[s] for s in skills if s in index})
-        kind = -1 if pay_kind is None or pay_value is None else PAY_KIND_INDEX[pay_kind]
-        self._row_wise.append(
-            (self._week(posted_on).toordinal(), role, is_london, kind, pay_value or 0.0, found)
-        )
-        if len(self._row_wise) >= _ADD_AD_BATCH:
-            self._flush_row_wise()
-
-    def _flush_row_wise(self) -> None:
-        rows, self._row_wise = self._row_wise, []
+    def add_stored_ads(self, rows: Sequence[StoredAd], merged: Mapping[str, str]) -> None:
+        """Ads read back from the store, counted at once. A slug in `merged` counts as the
+        skill it was merged into (and not at all when that one is not counted)."""
         if not rows:
             return
-        role_slugs = list(dict.fromkeys(row[1] for row in rows))
+        posted, roles, london, pay_kinds, pay_values, skills = zip(*rows, strict=True)
+        count = len(rows)
+        days = np.fromiter((day.toordinal() for day in posted), np.int64, count)
+        role_slugs = list(dict.fromkeys(roles))
         role_at = {slug: i for i, slug in enumerate(role_slugs)}
-        lengths = np.fromiter((len(row[5]) for row in rows), dtype=np.int64, count=len(rows))
-        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=ptr[1:])
+        skill_ptr, skill_idx = self._stored_skills(skills, merged)
         self.add_columns(
             AdColumns(
-                weeks=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
-                roles=np.fromiter((role_at[row[1]] for row in rows), np.int64, len(rows)),
-                london=np.fromiter((row[2] for row in rows), dtype=bool, count=len(rows)),
-                pay_kinds=np.fromiter((row[3] for row in rows), dtype=np.int8, count=len(rows)),
-                pay_values=np.fromiter((row[4] for row in rows), np.float64, len(rows)),
-                skill_ptr=ptr,
-                skill_idx=np.fromiter((i for row in rows for i in row[5]), np.int64, int(ptr[-1])),
+                weeks=days - (days + 6) % 7,  # each day's Monday (ordinal 1 was a Monday)
+                roles=np.fromiter(map(role_at.__getitem__, roles), np.int64, count),
+                london=np.fromiter(london, dtype=bool, count=count),
+                pay_kinds=np.fromiter(
+                    (
+                        -1 if value is None else _STORED_PAY_KIND.get(kind, -1)
+                        for kind, value in zip(pay_kinds, pay_values, strict=True)
+                    ),
+                    np.int8,
+                    count,
+                ),
+                pay_values=np.fromiter((value or 0.0 for value in pay_values), np.float64, count),
+                skill_ptr=skill_ptr,
+                skill_idx=skill_idx,
                 role_slugs=role_slugs,
             )
         )
+
+    def _stored_skills(
+        self, texts: Sequence[str], merged: Mapping[str, str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each ad's skill indices (sorted, no repeats, unknown slugs left out) in CSR form,
+        from its stored slugs joined by "|"; all ads split and looked up in one go."""
+        count = len(texts)
+        slugs = "|".join(texts).split("|")  # an ad without skills gives one empty slug
+        owners = np.repeat(
+            np.arange(count), np.fromiter((text.count("|") + 1 for text in texts), np.int64, count)
+        )
+        lookup = self._stored_skill_index(merged)
+        indices = np.fromiter(map(lookup.get, slugs, repeat(-1)), np.int64, len(slugs))
+        size = self._size
+        known = indices >= 0
+        # Sorted by ad, then by skill, without repeats (sorting these nearly sorted codes is
+        # much faster than np.unique, which hashes them).
+        codes = np.sort(owners[known] * size + indices[known])
+        codes = codes[np.diff(codes, prepend=-1) != 0]
+        skill_ptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(codes // size, minlength=count), out=skill_ptr[1:])
+        skill_idx: np.ndarray = codes % size
+        return skill_ptr, skill_idx
+
+    def _stored_skill_index(self, merged: Mapping[str, str]) -> dict[str, int]:
+        """Skill index of every slug stored ads may hold, merged slugs included."""
+        lookup = dict(self.skill_index)
+        for slug, into in merged.items():
+            if into in self.skill_index:
+                lookup[slug] = self.skill_index[into]
+            else:
+                lookup.pop(slug, None)
+        return lookup
 
     def add_columns(self, ads: AdColumns) -> None:
         """Count many ads at once (each ad's Monday as an ordinal, skills as indices)."""
@@ -450,7 +476,6 @@ class Aggregator:
 
     def _prepare_windows(self) -> None:
         """Merge what waits and sort pay figures by bucket, before windows are read."""
-        self._flush_row_wise()
         self._skill_counts.flush()
         self._pairs.flush()
         if self._pay_sorted is None:
