@@ -12,7 +12,7 @@ import numpy as np
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.batches import PAY_KIND_INDEX, PAY_KINDS
-from db.ingest.stats import round_tenths, summarise_pay, wilson_interval
+from db.ingest.stats import round_tenths, summarise_sorted_pay, wilson_interval
 from db.models import PayKind, SourceKind
 
 UK = "UK"
@@ -48,7 +48,7 @@ class Bucket:
 
     skill_counts: np.ndarray  # ads mentioning each skill, by the aggregator's skill index
     ads: int = 0
-    pay: dict[PayKind, list[float]] = field(default_factory=dict)  # each kind's, sorted
+    pay: dict[PayKind, list[float]] = field(default_factory=dict)  # each kind's, in order
     # Ads mentioning both skills i < j (indices of the aggregator's skill list), kept sparse
     # as sorted codes i * size + j with their counts: most pairs never occur together.
     pair_codes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -190,6 +190,7 @@ _REGIONS = (UK, LONDON)
 # figure, skill slugs joined by "|".
 StoredAd = tuple[date, str, bool, str | None, float | None, str]
 _STORED_PAY_KIND = {kind.value: PAY_KIND_INDEX[kind] for kind in PayKind}
+_PAY_KIND_BOUNDS = np.arange(len(PAY_KINDS) + 1)  # a bucket's pay codes: bucket * 3 + kind
 
 
 @dataclass
@@ -441,22 +442,20 @@ class Aggregator:
                 pair_parts.append((codes, counts))
             if self._pay_sorted is not None:
                 pay_codes, pay_values = self._pay_sorted
-                first, last = np.searchsorted(pay_codes, [bucket * 3, bucket * 3 + 3])
-                for index, kind in enumerate(PAY_KINDS):
-                    low_at, high_at = np.searchsorted(
-                        pay_codes[first:last], [bucket * 3 + index, bucket * 3 + index + 1]
-                    )
-                    if high_at > low_at:
-                        values = pay_values[first + low_at : first + high_at]
-                        pay_parts.setdefault(kind, []).append(values)
+                bounds = np.searchsorted(pay_codes, bucket * 3 + _PAY_KIND_BOUNDS).tolist()
+                for kind, start, end in zip(PAY_KINDS, bounds[:-1], bounds[1:], strict=True):
+                    if end > start:
+                        pay_parts.setdefault(kind, []).append(pay_values[start:end])
         if len(pair_parts) == 1:
             codes, counts = pair_parts[0]
             total.pair_codes, total.pair_counts = codes.astype(np.int64), counts.astype(np.int64)
         elif pair_parts:
             total.pair_codes, total.pair_counts = self._merge_pairs(pair_parts)
         for kind, parts in pay_parts.items():
-            # Stable, like sorted(): figures are finite, so the same list in the same order.
-            total.pay[kind] = np.sort(np.concatenate(parts), kind="stable").tolist()
+            # Each week's figures are in order already: a stable sort merges the weeks (and,
+            # figures being finite, orders them exactly as sorted() would).
+            figures = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
+            total.pay[kind] = figures.tolist()
         return total
 
     def _merge_pairs(
@@ -475,14 +474,14 @@ class Aggregator:
         return unique.astype(np.int64), np.bincount(positions, weights=counts).astype(np.int64)
 
     def _prepare_windows(self) -> None:
-        """Merge what waits and sort pay figures by bucket, before windows are read."""
+        """Merge what waits and sort pay figures by bucket and kind, before windows are read."""
         self._skill_counts.flush()
         self._pairs.flush()
         if self._pay_sorted is None:
             if self._pay_codes:
                 codes = np.concatenate(self._pay_codes)
                 values = np.concatenate(self._pay_values)
-                order = np.argsort(codes, kind="stable")  # figures keep their order of arrival
+                order = np.lexsort((values, codes))  # by bucket and kind, then figure
                 self._pay_sorted = (codes[order], values[order])
                 self._pay_codes = [self._pay_sorted[0]]
                 self._pay_values = [self._pay_sorted[1]]
@@ -629,7 +628,7 @@ class Aggregator:
             figures = demand.pay.get(kind)
             if not figures:
                 continue
-            summary = summarise_pay(figures)
+            summary = summarise_sorted_pay(figures)
             documents.append(
                 PayDocument(
                     kind=kind,

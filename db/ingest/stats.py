@@ -63,7 +63,11 @@ class PaySummary:
 
 
 def summarise_pay(figures: Sequence[float]) -> PaySummary:
-    ordered = sorted(figures)
+    return summarise_sorted_pay(sorted(figures))
+
+
+def summarise_sorted_pay(ordered: Sequence[float]) -> PaySummary:
+    """summarise_pay of figures already in ascending order."""
     n = len(ordered)
     median = round(percentile(ordered, 0.5), 2) if n >= MIN_FIGURES_FOR_MEDIAN else None
     if n < MIN_FIGURES_FOR_TAILS:
