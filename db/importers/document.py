@@ -6,8 +6,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import lru_cache
+from operator import attrgetter
 
 from db.constants import PUBLIC_TEAM, PayKind, SourceKind
 
@@ -78,6 +80,14 @@ class RoleDocument:
         return slugify(self.title)
 
 
+# The documents' fields, read shallowly: the same JSON as dataclasses.asdict, whose deep
+# copies of values that are all immutable cost most of a checksum.
+_PAY_FIELDS = tuple(f.name for f in fields(PayDocument))
+_pay_values = attrgetter(*_PAY_FIELDS)
+_SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name != "note")
+_skill_facts = attrgetter(*_SKILL_FACTS)
+
+
 @dataclass(frozen=True)
 class SnapshotDocument:
     role: RoleDocument
@@ -109,11 +119,12 @@ class SnapshotDocument:
             "period": [self.period_start, self.period_end],
             "sample": [self.sample_size, self.supply_sample_size],
             "pay": sorted(
-                (asdict(pay) for pay in self.pay), key=lambda p: (str(p["kind"]), p["region"])
+                (dict(zip(_PAY_FIELDS, _pay_values(pay), strict=True)) for pay in self.pay),
+                key=lambda p: (str(p["kind"]), p["region"]),
             ),
             "skills": sorted(
                 (
-                    {key: value for key, value in asdict(skill).items() if key != "note"}
+                    dict(zip(_SKILL_FACTS, _skill_facts(skill), strict=True))
                     | {"name": slugify(skill.name), "aliases": sorted(skill.aliases)}
                     for skill in self.skills
                 ),
@@ -131,5 +142,6 @@ def normalize_name(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every skill of every checksum
 def slugify(text: str) -> str:
     return normalize_name(text).replace(" ", "-")[:120] or "unnamed"

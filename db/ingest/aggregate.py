@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import repeat
 
 import numpy as np
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.batches import PAY_KIND_INDEX, PAY_KINDS
-from db.ingest.stats import summarise_pay, wilson_interval
+from db.ingest.stats import round_tenths, summarise_sorted_pay, wilson_interval
 from db.models import PayKind, SourceKind
 
 UK = "UK"
@@ -45,9 +46,9 @@ class SnapshotRules:
 class Bucket:
     """Everything counted for one role and region over some weeks (a window, once merged)."""
 
+    skill_counts: np.ndarray  # ads mentioning each skill, by the aggregator's skill index
     ads: int = 0
-    skills: Counter[str] = field(default_factory=Counter)
-    pay: dict[PayKind, list[float]] = field(default_factory=dict)
+    pay: dict[PayKind, list[float]] = field(default_factory=dict)  # each kind's, in order
     # Ads mentioning both skills i < j (indices of the aggregator's skill list), kept sparse
     # as sorted codes i * size + j with their counts: most pairs never occur together.
     pair_codes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -175,9 +176,21 @@ class AdColumns:
         )
 
 
+def _percent(part: np.ndarray, whole: np.ndarray | int) -> np.ndarray:
+    """100 * part / whole, as Python computes it on these whole numbers: below 2**53 they
+    are exact in float64, and both divide them with one correctly rounded division."""
+    result: np.ndarray = 100 * part / whole
+    return result
+
+
 _ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
+_DENSE_PAIR_SLOTS = 1 << 20  # up to ~1,000 skills, windows count pairs in one dense array
 _REGIONS = (UK, LONDON)
-_ADD_AD_BATCH = 20_000
+# A stored ad as read back: posted on, role slug, in London, pay kind (its value), pay
+# figure, skill slugs joined by "|".
+StoredAd = tuple[date, str, bool, str | None, float | None, str]
+_STORED_PAY_KIND = {kind.value: PAY_KIND_INDEX[kind] for kind in PayKind}
+_PAY_KIND_BOUNDS = np.arange(len(PAY_KINDS) + 1)  # a bucket's pay codes: bucket * 3 + kind
 
 
 @dataclass
@@ -191,17 +204,44 @@ class SupplyBucket:
 
 
 @dataclass(frozen=True)
-class Cooccurrence:
-    skill: str  # skill name
-    other: str
-    ads: int
-    share_pct: float
+class Cooccurrences:
+    """Skills asked for together in a snapshot's ads, column by column: one pair per index
+    (a snapshot has hundreds; columns are built and stored without an object per pair)."""
+
+    skills: Sequence[str]  # skill name
+    others: Sequence[str]  # name of a skill asked for alongside it
+    ads: Sequence[int]  # ads mentioning both
+    share_pcts: Sequence[float]  # of the ads asking for the skill, the share also asking for other
+
+    def __len__(self) -> int:
+        return len(self.ads)
+
+
+NO_COOCCURRENCES = Cooccurrences((), (), (), ())
 
 
 @dataclass(frozen=True)
 class ComputedSnapshot:
     document: SnapshotDocument
-    cooccurrences: tuple[Cooccurrence, ...]
+    cooccurrences: Cooccurrences
+
+
+@dataclass(frozen=True)
+class _SkillNames:
+    """The aggregator's skills (by index) as one `skill_names` mapping names them."""
+
+    names: np.ndarray  # object: each skill's name, None when it has none
+    known: np.ndarray  # bool: has a name
+    rank: np.ndarray  # int64: position in name order (ties by index)
+    name_ids: np.ndarray  # int64: the same number for the same name; one past them for none
+
+    def kept(self, indices: np.ndarray) -> np.ndarray:
+        """Which skills (bool, by index) share a name with one of `indices`."""
+        names_kept = np.zeros(len(self.names) + 1, dtype=bool)
+        names_kept[self.name_ids[indices]] = True
+        names_kept[-1] = False  # no name
+        mask: np.ndarray = names_kept[self.name_ids]
+        return mask
 
 
 def week_start(day: date) -> date:
@@ -234,10 +274,9 @@ class Aggregator:
         self._pay_codes: list[np.ndarray] = []  # bucket * 3 + pay kind index
         self._pay_values: list[np.ndarray] = []
         self._pay_sorted: tuple[np.ndarray, np.ndarray] | None = None
-        self._row_wise: list[tuple[int, str, bool, int, float, list[int]]] = []
         self.supply: dict[tuple[str | None, str, date], SupplyBucket] = {}
         self._weeks: dict[date, date] = {}
-        self._name_order: tuple[dict[str, str], np.ndarray, np.ndarray] | None = None
+        self._named: tuple[dict[str, str], _SkillNames] | None = None
 
     def _week(self, day: date) -> date:
         monday = self._weeks.get(day)
@@ -256,46 +295,69 @@ class Aggregator:
                 raise ValueError(f"more than {_ROLE_SLOTS} roles in one ingest")
         return index
 
-    def add_ad(
-        self,
-        posted_on: date,
-        role: str,
-        is_london: bool,
-        pay_kind: PayKind | None,
-        pay_value: float | None,
-        skills: tuple[str, ...],
-    ) -> None:
-        """One ad (rows read back from the store); counted with the next batch."""
-        index = self.skill_index
-        found = sorted({index[s] for s in skills if s in index})
-        kind = -1 if pay_kind is None or pay_value is None else PAY_KIND_INDEX[pay_kind]
-        self._row_wise.append(
-            (self._week(posted_on).toordinal(), role, is_london, kind, pay_value or 0.0, found)
-        )
-        if len(self._row_wise) >= _ADD_AD_BATCH:
-            self._flush_row_wise()
-
-    def _flush_row_wise(self) -> None:
-        rows, self._row_wise = self._row_wise, []
+    def add_stored_ads(self, rows: Sequence[StoredAd], merged: Mapping[str, str]) -> None:
+        """Ads read back from the store, counted at once. A slug in `merged` counts as the
+        skill it was merged into (and not at all when that one is not counted)."""
         if not rows:
             return
-        role_slugs = list(dict.fromkeys(row[1] for row in rows))
+        posted, roles, london, pay_kinds, pay_values, skills = zip(*rows, strict=True)
+        count = len(rows)
+        days = np.fromiter((day.toordinal() for day in posted), np.int64, count)
+        role_slugs = list(dict.fromkeys(roles))
         role_at = {slug: i for i, slug in enumerate(role_slugs)}
-        lengths = np.fromiter((len(row[5]) for row in rows), dtype=np.int64, count=len(rows))
-        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=ptr[1:])
+        skill_ptr, skill_idx = self._stored_skills(skills, merged)
         self.add_columns(
             AdColumns(
-                weeks=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
-                roles=np.fromiter((role_at[row[1]] for row in rows), np.int64, len(rows)),
-                london=np.fromiter((row[2] for row in rows), dtype=bool, count=len(rows)),
-                pay_kinds=np.fromiter((row[3] for row in rows), dtype=np.int8, count=len(rows)),
-                pay_values=np.fromiter((row[4] for row in rows), np.float64, len(rows)),
-                skill_ptr=ptr,
-                skill_idx=np.fromiter((i for row in rows for i in row[5]), np.int64, int(ptr[-1])),
+                weeks=days - (days + 6) % 7,  # each day's Monday (ordinal 1 was a Monday)
+                roles=np.fromiter(map(role_at.__getitem__, roles), np.int64, count),
+                london=np.fromiter(london, dtype=bool, count=count),
+                pay_kinds=np.fromiter(
+                    (
+                        -1 if value is None else _STORED_PAY_KIND.get(kind, -1)
+                        for kind, value in zip(pay_kinds, pay_values, strict=True)
+                    ),
+                    np.int8,
+                    count,
+                ),
+                pay_values=np.fromiter((value or 0.0 for value in pay_values), np.float64, count),
+                skill_ptr=skill_ptr,
+                skill_idx=skill_idx,
                 role_slugs=role_slugs,
             )
         )
+
+    def _stored_skills(
+        self, texts: Sequence[str], merged: Mapping[str, str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each ad's skill indices (sorted, no repeats, unknown slugs left out) in CSR form,
+        from its stored slugs joined by "|"; all ads split and looked up in one go."""
+        count = len(texts)
+        slugs = "|".join(texts).split("|")  # an ad without skills gives one empty slug
+        owners = np.repeat(
+            np.arange(count), np.fromiter((text.count("|") + 1 for text in texts), np.int64, count)
+        )
+        lookup = self._stored_skill_index(merged)
+        indices = np.fromiter(map(lookup.get, slugs, repeat(-1)), np.int64, len(slugs))
+        size = self._size
+        known = indices >= 0
+        # Sorted by ad, then by skill, without repeats (sorting these nearly sorted codes is
+        # much faster than np.unique, which hashes them).
+        codes = np.sort(owners[known] * size + indices[known])
+        codes = codes[np.diff(codes, prepend=-1) != 0]
+        skill_ptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(codes // size, minlength=count), out=skill_ptr[1:])
+        skill_idx: np.ndarray = codes % size
+        return skill_ptr, skill_idx
+
+    def _stored_skill_index(self, merged: Mapping[str, str]) -> dict[str, int]:
+        """Skill index of every slug stored ads may hold, merged slugs included."""
+        lookup = dict(self.skill_index)
+        for slug, into in merged.items():
+            if into in self.skill_index:
+                lookup[slug] = self.skill_index[into]
+            else:
+                lookup.pop(slug, None)
+        return lookup
 
     def add_columns(self, ads: AdColumns) -> None:
         """Count many ads at once (each ad's Monday as an ordinal, skills as indices)."""
@@ -356,12 +418,11 @@ class Aggregator:
         self, role: str, region: str, weeks: Iterable[date], *, counts_only: bool = False
     ) -> Bucket:
         """The weeks' buckets merged; `counts_only` skips pairs and pay (earlier windows)."""
-        total = Bucket()
+        size = self._size
+        total = Bucket(np.zeros(size, dtype=np.int64))
         role_index = self._roles.get(role)
         if role_index is None:
             return total
-        size = self._size
-        skill_counts = np.zeros(size, dtype=np.int64)
         pair_parts: list[tuple[np.ndarray, np.ndarray]] = []
         pay_parts: dict[PayKind, list[np.ndarray]] = {}
         region_index = _REGIONS.index(region)
@@ -373,55 +434,54 @@ class Aggregator:
             total.ads += ads
             _, counts = self._skill_counts.of(bucket)
             if counts is not None:
-                skill_counts += counts
+                total.skill_counts += counts
             if counts_only:
                 continue
             codes, counts = self._pairs.of(bucket)
             if codes is not None and counts is not None:
-                pair_parts.append((codes.astype(np.int64), counts.astype(np.int64)))
+                pair_parts.append((codes, counts))
             if self._pay_sorted is not None:
                 pay_codes, pay_values = self._pay_sorted
-                first, last = np.searchsorted(pay_codes, [bucket * 3, bucket * 3 + 3])
-                for index, kind in enumerate(PAY_KINDS):
-                    low_at, high_at = np.searchsorted(
-                        pay_codes[first:last], [bucket * 3 + index, bucket * 3 + index + 1]
-                    )
-                    if high_at > low_at:
-                        values = pay_values[first + low_at : first + high_at]
-                        pay_parts.setdefault(kind, []).append(values)
-        present = np.flatnonzero(skill_counts)
-        slugs = self.skill_slugs
-        total.skills = Counter(
-            dict(
-                zip(
-                    [slugs[i] for i in present.tolist()],
-                    skill_counts[present].tolist(),
-                    strict=True,
-                )
-            )
-        )
+                bounds = np.searchsorted(pay_codes, bucket * 3 + _PAY_KIND_BOUNDS).tolist()
+                for kind, start, end in zip(PAY_KINDS, bounds[:-1], bounds[1:], strict=True):
+                    if end > start:
+                        pay_parts.setdefault(kind, []).append(pay_values[start:end])
         if len(pair_parts) == 1:
-            total.pair_codes, total.pair_counts = pair_parts[0]
+            codes, counts = pair_parts[0]
+            total.pair_codes, total.pair_counts = codes.astype(np.int64), counts.astype(np.int64)
         elif pair_parts:
-            codes = np.concatenate([codes for codes, _ in pair_parts])
-            counts = np.concatenate([counts for _, counts in pair_parts])
-            unique, positions = np.unique(codes, return_inverse=True)
-            total.pair_codes = unique
-            total.pair_counts = np.bincount(positions, weights=counts).astype(np.int64)
+            total.pair_codes, total.pair_counts = self._merge_pairs(pair_parts)
         for kind, parts in pay_parts.items():
-            total.pay[kind] = np.concatenate(parts).tolist()
+            # Each week's figures are in order already: a stable sort merges the weeks (and,
+            # figures being finite, orders them exactly as sorted() would).
+            figures = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
+            total.pay[kind] = figures.tolist()
         return total
 
+    def _merge_pairs(
+        self, parts: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Several weeks' (sorted codes, counts) of skill pairs -> one sorted (codes, counts)."""
+        codes = np.concatenate([codes for codes, _ in parts])
+        counts = np.concatenate([counts for _, counts in parts]).astype(np.int64)
+        slots = self._size * self._size
+        if slots <= _DENSE_PAIR_SLOTS:
+            # A count for every possible pair costs less than sorting the weeks' codes.
+            totals = np.bincount(codes, weights=counts, minlength=slots)
+            merged = np.flatnonzero(totals != 0)  # faster on booleans than on numbers
+            return merged, totals[merged].astype(np.int64)
+        unique, positions = np.unique(codes, return_inverse=True)
+        return unique.astype(np.int64), np.bincount(positions, weights=counts).astype(np.int64)
+
     def _prepare_windows(self) -> None:
-        """Merge what waits and sort pay figures by bucket, before windows are read."""
-        self._flush_row_wise()
+        """Merge what waits and sort pay figures by bucket and kind, before windows are read."""
         self._skill_counts.flush()
         self._pairs.flush()
         if self._pay_sorted is None:
             if self._pay_codes:
                 codes = np.concatenate(self._pay_codes)
                 values = np.concatenate(self._pay_values)
-                order = np.argsort(codes, kind="stable")  # figures keep their order of arrival
+                order = np.lexsort((values, codes))  # by bucket and kind, then figure
                 self._pay_sorted = (codes[order], values[order])
                 self._pay_codes = [self._pay_sorted[0]]
                 self._pay_values = [self._pay_sorted[1]]
@@ -541,9 +601,10 @@ class Aggregator:
             if length == 1
             else f"{length} weeks to {period_end.isoformat()}"
         )
-        skills = self._skills(demand, previous, lookback, supply, skill_names)
-        ranked = {doc.name: doc for doc in skills}
-        cooccurrences = self._cooccurrences(demand, skill_names, set(ranked))
+        named = self._names_for(skill_names)
+        ranked = self._ranked(demand, named)
+        skills = self._skills(ranked, demand, previous, lookback, supply, skill_names)
+        cooccurrences = self._cooccurrences(demand, named, ranked)
         document = SnapshotDocument(
             role=RoleDocument(title=role_titles.get(role, role)),
             published_on=period_end,
@@ -567,7 +628,7 @@ class Aggregator:
             figures = demand.pay.get(kind)
             if not figures:
                 continue
-            summary = summarise_pay(figures)
+            summary = summarise_sorted_pay(figures)
             documents.append(
                 PayDocument(
                     kind=kind,
@@ -582,8 +643,19 @@ class Aggregator:
             )
         return tuple(documents)
 
+    def _ranked(self, demand: Bucket, named: _SkillNames) -> np.ndarray:
+        """Indices of the skills a snapshot keeps: named, in enough ads, most ads first (ties
+        by name), at most max_skills."""
+        rules = self.rules
+        counts = demand.skill_counts
+        eligible = np.flatnonzero((counts > 0) & (counts >= rules.min_skill_ads) & named.known)
+        order = np.lexsort((named.rank[eligible], -counts[eligible]))
+        ranked: np.ndarray = eligible[order][: rules.max_skills]
+        return ranked
+
     def _skills(
         self,
+        ranked: np.ndarray,
         demand: Bucket,
         previous: Bucket,
         lookback: Bucket,
@@ -593,13 +665,17 @@ class Aggregator:
         rules = self.rules
         n = demand.ads
         has_supply = supply.candidates >= rules.min_candidates
-        counted = [
-            (slug, count)
-            for slug, count in demand.skills.items()
-            if count >= rules.min_skill_ads and slug in skill_names
-        ]
-        counted.sort(key=lambda item: (-item[1], skill_names[item[0]]))
-        counted = counted[: rules.max_skills]
+        slugs = self.skill_slugs
+        counts = demand.skill_counts[ranked]
+        counted = list(zip([slugs[i] for i in ranked.tolist()], counts.tolist(), strict=True))
+        intervals = np.array([wilson_interval(count, n) for _, count in counted]).reshape(-1, 2)
+        demand_pcts = round_tenths(_percent(counts, n))
+        lows, highs = round_tenths(intervals[:, 0]), round_tenths(intervals[:, 1])
+        before = zip(
+            previous.skill_counts[ranked].tolist(),
+            lookback.skill_counts[ranked].tolist(),
+            strict=True,
+        )
         gaps: dict[str, float] = {}
         if has_supply:
             for slug, count in counted:
@@ -608,9 +684,9 @@ class Aggregator:
                     gaps[slug] = gap
         top_gaps = set(sorted(gaps, key=lambda s: -gaps[s])[: rules.max_gaps])
         documents = []
-        for rank, (slug, count) in enumerate(counted, start=1):
-            low, high = wilson_interval(count, n)
-            demand_pct = round(100 * count / n, 1)
+        for rank, ((slug, count), demand_pct, low, high, (previously, lately)) in enumerate(
+            zip(counted, demand_pcts, lows, highs, before, strict=True), start=1
+        ):
             supply_pct = (
                 round(100 * supply.skills.get(slug, 0) / supply.candidates, 1)
                 if has_supply
@@ -621,10 +697,12 @@ class Aggregator:
                     name=skill_names[slug],
                     demand_pct=demand_pct,
                     supply_pct=supply_pct,
-                    demand_low_pct=round(low, 1),
-                    demand_high_pct=round(high, 1),
+                    demand_low_pct=low,
+                    demand_high_pct=high,
                     is_essential=demand_pct >= 50,
-                    is_emerging=self._is_emerging(slug, count, n, previous, lookback),
+                    is_emerging=self._is_emerging(
+                        count, n, previously, previous.ads, lately, lookback.ads
+                    ),
                     is_gap=slug in top_gaps,
                     rank=rank,
                     sample_size=n,
@@ -634,68 +712,84 @@ class Aggregator:
         return documents
 
     def _is_emerging(
-        self, slug: str, count: int, n: int, previous: Bucket, lookback: Bucket
+        self,
+        count: int,
+        n: int,
+        before: int,
+        previous_ads: int,
+        in_lookback: int,
+        lookback_ads: int,
     ) -> bool:
+        """A skill in `count` of `n` ads, `before` of the previous window's `previous_ads`
+        and `in_lookback` of the look-back weeks' `lookback_ads`: new or rising?"""
         rules = self.rules
         if count < rules.emerging_min_ads:
             return False
-        if lookback.ads >= rules.min_base_ads and lookback.skills.get(slug, 0) == 0:
+        if lookback_ads >= rules.min_base_ads and in_lookback == 0:
             return True  # new: never mentioned before, now in several ads
-        if previous.ads < rules.min_base_ads:
+        if previous_ads < rules.min_base_ads:
             return False
-        before = previous.skills.get(slug, 0)
         share_now = 100 * count / n
-        share_before = 100 * before / previous.ads
+        share_before = 100 * before / previous_ads
         if share_now - share_before < rules.rising_points:
             return False
         low_now, _ = wilson_interval(count, n)
-        _, high_before = wilson_interval(before, previous.ads)
+        _, high_before = wilson_interval(before, previous_ads)
         return low_now > high_before
 
     def _cooccurrences(
-        self, demand: Bucket, skill_names: dict[str, str], kept: set[str]
-    ) -> tuple[Cooccurrence, ...]:
+        self, demand: Bucket, named: _SkillNames, ranked: np.ndarray
+    ) -> Cooccurrences:
         size = len(self.skill_slugs)
         if not len(demand.pair_codes) or not size:
-            return ()
-        slugs = self.skill_slugs
-        minimum = self.rules.min_skill_ads
+            return NO_COOCCURRENCES
         # Each pair i < j counts for both skills; keep partners seen often enough, of the
-        # skills the snapshot kept, then the most frequent first (ties by name).
-        first, second = np.divmod(demand.pair_codes, size)
+        # skills the snapshot kept (by name, as its documents name them), then the most
+        # frequent first (ties by name).
+        often = demand.pair_counts >= self.rules.min_skill_ads  # most pairs are rare
+        first, second = np.divmod(demand.pair_codes[often], size)
+        pair_counts = demand.pair_counts[often]
         owners = np.concatenate([first, second])
         partners = np.concatenate([second, first])
-        counts = np.concatenate([demand.pair_counts, demand.pair_counts])
-        known, name_rank = self._names_for(skill_names)
-        kept_mask = np.fromiter(
-            (skill_names.get(slug) in kept for slug in slugs), dtype=bool, count=size
-        )
-        chosen = (counts >= minimum) & kept_mask[owners] & known[partners]
+        counts = np.concatenate([pair_counts, pair_counts])
+        chosen = named.kept(ranked)[owners] & named.known[partners]
         owners, partners, counts = owners[chosen], partners[chosen], counts[chosen]
-        order = np.lexsort((name_rank[partners], -counts, owners))
+        if not len(owners):
+            return NO_COOCCURRENCES
+        # One sort key for (owner, most ads first, partner's name): a partner's rank is
+        # unique, so no two keys are equal; skills² × ads stays far below 2**63.
+        most = int(counts.max())
+        key = (owners * (most + 1) + (most - counts)) * size + named.rank[partners]
+        order = np.argsort(key)
         owners, partners, counts = owners[order], partners[order], counts[order]
         group_start = np.searchsorted(owners, owners, side="left")
         top = (np.arange(len(owners)) - group_start) < self.rules.cooccurring_per_skill
-        results = []
-        for owner, partner, count in zip(
-            owners[top].tolist(), partners[top].tolist(), counts[top].tolist(), strict=True
-        ):
-            slug = slugs[owner]
-            share = round(100 * count / demand.skills[slug], 1)
-            results.append(
-                Cooccurrence(skill_names[slug], skill_names[slugs[partner]], count, share)
-            )
-        return tuple(results)
+        owners, partners, counts = owners[top], partners[top], counts[top]
+        return Cooccurrences(
+            skills=named.names[owners].tolist(),
+            others=named.names[partners].tolist(),
+            ads=counts.tolist(),
+            share_pcts=round_tenths(_percent(counts, demand.skill_counts[owners])),
+        )
 
-    def _names_for(self, skill_names: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-        """Which skill indices have a name, and each one's rank in name order."""
-        cached = self._name_order
+    def _names_for(self, skill_names: dict[str, str]) -> _SkillNames:
+        """The aggregator's skills as `skill_names` names them (kept while it is the same)."""
+        cached = self._named
         if cached is not None and cached[0] is skill_names:
-            return cached[1], cached[2]
+            return cached[1]
         names = [skill_names.get(slug) for slug in self.skill_slugs]
-        known = np.array([name is not None for name in names], dtype=bool)
-        ranked = sorted(range(len(names)), key=lambda i: (names[i] is None, names[i] or ""))
+        in_order = sorted(range(len(names)), key=lambda i: (names[i] is None, names[i] or ""))
         rank = np.empty(len(names), dtype=np.int64)
-        rank[ranked] = np.arange(len(names))
-        self._name_order = (skill_names, known, rank)
-        return known, rank
+        rank[in_order] = np.arange(len(names))
+        ids: dict[str, int] = {}
+        name_ids = [
+            len(names) if name is None else ids.setdefault(name, len(ids)) for name in names
+        ]
+        named = _SkillNames(
+            names=np.array(names, dtype=object),
+            known=np.array([name is not None for name in names], dtype=bool),
+            rank=rank,
+            name_ids=np.array(name_ids, dtype=np.int64),
+        )
+        self._named = (skill_names, named)
+        return named

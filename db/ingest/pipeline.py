@@ -50,7 +50,7 @@ from db.ingest.roles import KnownRole, RoleMapper
 from db.ingest.taxonomy import Taxonomy, load_taxonomy
 from db.ingest.writer import SkillCatalogue, sync_taxonomy, write_snapshots
 from db.ingest_models import IngestedAd, IngestedCandidate
-from db.models import PayKind, Role, RoleAlias
+from db.models import Role, RoleAlias
 
 BATCH_SIZE = 5_000
 SNAPSHOTS_PER_WRITE = 50
@@ -728,15 +728,8 @@ class Ingestor:
             )
             .execution_options(yield_per=20_000)
         )
-        pay_kinds = {kind.value: kind for kind in PayKind}
-        add_ad = aggregator.add_ad
         async for partition in ads.partitions(20_000):
-            for posted_on, slug, is_london, pay_kind, pay_value, skills in partition:
-                found = tuple(skills.split("|")) if skills else ()
-                if merged and found:
-                    found = tuple(sorted({merged.get(s, s) for s in found}))
-                kind = pay_kinds.get(pay_kind) if pay_kind else None
-                add_ad(posted_on, slug, bool(is_london), kind, pay_value, found)
+            aggregator.add_stored_ads(partition, merged)
 
     async def _read_back_candidates(
         self,

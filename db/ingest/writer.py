@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import chain, repeat
+from typing import NamedTuple
 
+import aiosqlite
 from sqlalchemy import Table, delete, insert
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +36,9 @@ from db.models import (
 )
 
 _BATCH = 2_000
+# Parameters one SQLite statement may hold in any build (SQLITE_MAX_VARIABLE_NUMBER was 999
+# before SQLite 3.32).
+_SQLITE_MAX_PARAMETERS = 999
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,15 @@ async def sync_taxonomy(session: AsyncSession, taxonomy: Taxonomy) -> SkillCatal
     return SkillCatalogue(names, ids, merged)
 
 
+class _Stored(NamedTuple):
+    id: int
+    checksum: str
+    period_label: str
+
+
+_SnapshotKey = tuple[str, int, str, str, date, date]  # team, role id, region, source, period
+
+
 async def write_snapshots(
     session: AsyncSession,
     computed: Sequence[ComputedSnapshot],
@@ -108,24 +124,9 @@ async def write_snapshots(
         if title not in role_ids:
             aliases = (role_aliases or {}).get(title, ())
             role_ids[title] = await _role_id(session, title, item.document.role.slug, aliases)
-    teams = {item.document.team_id for item in computed}
-    sources = {item.document.source for item in computed}
-    starts = [item.document.period_start for item in computed]
-    existing_rows = (
-        await session.exec(
-            select(MarketSnapshot).where(
-                col(MarketSnapshot.team_id).in_(teams),
-                col(MarketSnapshot.source).in_(sources),
-                col(MarketSnapshot.period_start).in_(set(starts)),
-            )
-        )
-    ).all()
-    existing: dict[tuple[str, int, str, str, date, date], MarketSnapshot] = {
-        (s.team_id, s.role_id, s.region, s.source, s.period_start, s.period_end): s
-        for s in existing_rows
-    }
+    existing = await _stored_snapshots(session, computed, role_ids)
     results: list[StoreResult | None] = []
-    to_insert: list[tuple[int, ComputedSnapshot, str, StoreOutcome]] = []
+    to_insert: list[tuple[int, ComputedSnapshot, _SnapshotKey, str, StoreOutcome]] = []
     replaced_ids: list[int] = []
     for index, item in enumerate(computed):
         document = item.document
@@ -141,18 +142,16 @@ async def write_snapshots(
         )
         old = existing.get(key)
         if old is not None and old.checksum == checksum:
-            assert old.id is not None
             results.append(
                 StoreResult(old.id, StoreOutcome.UNCHANGED, document.role.title, old.period_label)
             )
             continue
         outcome = StoreOutcome.CREATED
         if old is not None:
-            assert old.id is not None
             replaced_ids.append(old.id)
             outcome = StoreOutcome.REPLACED
         results.append(None)
-        to_insert.append((index, item, checksum, outcome))
+        to_insert.append((index, item, key, checksum, outcome))
     for start in range(0, len(replaced_ids), 500):
         chunk = replaced_ids[start : start + 500]
         # Children first: the figures would cascade, but not every backend cascades the same.
@@ -161,7 +160,7 @@ async def write_snapshots(
         await session.execute(delete(MarketSnapshot).where(col(MarketSnapshot.id).in_(chunk)))
     now = datetime.now(UTC)
     snapshot_rows = []
-    for _, item, checksum, _ in to_insert:
+    for _, item, _, checksum, _ in to_insert:
         document = item.document
         snapshot_rows.append(
             {
@@ -180,38 +179,50 @@ async def write_snapshots(
                 "supply_sample_size": document.supply_sample_size,
             }
         )
-    snapshot_ids: list[int] = []
-    snapshots = _table(MarketSnapshot)
+    stored_ids: dict[_SnapshotKey, int] = {}
+    snapshots = _table(MarketSnapshot).c
     for start in range(0, len(snapshot_rows), _BATCH):
-        # One statement for many snapshots; their ids come back in the rows' order.
+        # Many snapshots per statement. Their rows may come back in any order (asking for
+        # the rows' order made SQLite insert one snapshot per statement), so each new id is
+        # matched to its snapshot by identity.
         stored = await session.execute(
-            insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True),
+            insert(_table(MarketSnapshot)).returning(
+                snapshots.team_id,
+                snapshots.role_id,
+                snapshots.region,
+                snapshots.source,
+                snapshots.period_start,
+                snapshots.period_end,
+                snapshots.id,
+            ),
             snapshot_rows[start : start + _BATCH],
         )
-        snapshot_ids.extend(row[0] for row in stored)
-    pay_rows: list[dict[str, object]] = []
+        for team, role, region, source, period_start, period_end, id_ in stored:
+            stored_ids[team, role, region, source, period_start, period_end] = id_
+    pay_rows: list[tuple[object, ...]] = []
     skill_rows: list[tuple[object, ...]] = []
     pair_rows: list[tuple[object, ...]] = []
-    for (index, item, _, outcome), snapshot_id in zip(to_insert, snapshot_ids, strict=True):
+    for index, item, key, _, outcome in to_insert:
         document = item.document
+        snapshot_id = stored_ids[key]
         results[index] = StoreResult(
             snapshot_id, outcome, document.role.title, document.period_label
         )
         for pay in document.pay:
             pay_rows.append(
-                {
-                    "snapshot_id": snapshot_id,
-                    "kind": pay.kind,
-                    "region": pay.region,
-                    "median": pay.median,
-                    "low": pay.low,
-                    "high": pay.high,
-                    "p10": pay.p10,
-                    "p25": pay.p25,
-                    "p75": pay.p75,
-                    "p90": pay.p90,
-                    "sample_size": pay.sample_size,
-                }
+                (
+                    snapshot_id,
+                    pay.kind.value,
+                    pay.region,
+                    pay.median,
+                    pay.low,
+                    pay.high,
+                    pay.p10,
+                    pay.p25,
+                    pay.p75,
+                    pay.p90,
+                    pay.sample_size,
+                )
             )
         for skill in document.skills:
             skill_rows.append(
@@ -230,23 +241,69 @@ async def write_snapshots(
                     skill.note,
                 )
             )
-        for pair in item.cooccurrences:
-            pair_rows.append(
-                (
-                    snapshot_id,
-                    skill_ids[pair.skill],
-                    skill_ids[pair.other],
-                    pair.ads,
-                    pair.share_pct,
-                )
+        pairs = item.cooccurrences
+        pair_rows.extend(
+            zip(
+                repeat(snapshot_id, len(pairs)),
+                map(skill_ids.__getitem__, pairs.skills),
+                map(skill_ids.__getitem__, pairs.others),
+                pairs.ads,
+                pairs.share_pcts,
+                strict=True,
             )
-    for start in range(0, len(pay_rows), _BATCH):
-        await session.execute(insert(_table(PayFigure)), pay_rows[start : start + _BATCH])
+        )
+    await _insert_plain(session, PayFigure, _PAY_FIGURE_COLUMNS, pay_rows)
     await _insert_plain(session, SkillFigure, _SKILL_FIGURE_COLUMNS, skill_rows)
     await _insert_plain(session, SkillCooccurrence, _PAIR_COLUMNS, pair_rows)
     return [result for result in results if result is not None]
 
 
+async def _stored_snapshots(
+    session: AsyncSession, computed: Sequence[ComputedSnapshot], role_ids: dict[str, int]
+) -> dict[_SnapshotKey, _Stored]:
+    """The stored snapshots these computed ones may replace, by their identity. Plain rows
+    of the columns needed, of these roles only: earlier writes of the same weeks for other
+    roles would otherwise be read again, as ORM objects, on every call."""
+    table = _table(MarketSnapshot).c
+    documents = [item.document for item in computed]
+    rows = await session.execute(
+        sql_select(
+            table.team_id,
+            table.role_id,
+            table.region,
+            table.source,
+            table.period_start,
+            table.period_end,
+            table.id,
+            table.checksum,
+            table.period_label,
+        ).where(
+            table.team_id.in_({d.team_id for d in documents}),
+            table.role_id.in_({role_ids[d.role.title] for d in documents}),
+            table.region.in_({d.region for d in documents}),
+            table.source.in_({d.source for d in documents}),
+            table.period_start.in_({d.period_start for d in documents}),
+        )
+    )
+    return {
+        (team, role, region, source, start, end): _Stored(id_, checksum, label)
+        for team, role, region, source, start, end, id_, checksum, label in rows
+    }
+
+
+_PAY_FIGURE_COLUMNS = (
+    "snapshot_id",
+    "kind",
+    "region",
+    "median",
+    "low",
+    "high",
+    "p10",
+    "p25",
+    "p75",
+    "p90",
+    "sample_size",
+)
 _SKILL_FIGURE_COLUMNS = (
     "snapshot_id",
     "skill_id",
@@ -275,13 +332,42 @@ async def _insert_plain(
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
         driver = (await connection.get_raw_connection()).driver_connection
-        placeholders = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
-        await driver.executemany(sql, rows)  # type: ignore[union-attr]
+        assert isinstance(driver, aiosqlite.Connection)
+        await _insert_sqlite(driver, table.name, columns, rows)
         return
     for start in range(0, len(rows), _BATCH):
         part = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
         await session.execute(insert(table), part)
+
+
+async def _insert_sqlite(
+    driver: aiosqlite.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[object, ...]],
+) -> None:
+    """Many rows per statement: SQLite stores them in about half the time of one at a time."""
+    per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(columns))
+    whole = len(rows) - len(rows) % per_statement
+    if whole:
+        await driver.executemany(
+            _insert_sql(table, columns, per_statement),
+            [
+                _flat(rows[start : start + per_statement])
+                for start in range(0, whole, per_statement)
+            ],
+        )
+    if whole < len(rows):
+        await driver.execute(_insert_sql(table, columns, len(rows) - whole), _flat(rows[whole:]))
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    values = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * rows)}"
+
+
+def _flat(rows: list[tuple[object, ...]]) -> tuple[object, ...]:
+    return tuple(chain.from_iterable(rows))
 
 
 def _table(model: type) -> Table:
