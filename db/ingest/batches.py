@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from db.constants import PayKind
-from db.ingest.postings import AdParser, BadRow, role_slug
-from db.ingest.readers import BlockRows, ReadStats, block_rows
+from db.ingest.postings import AdParser, BadRow, CsvAdColumns, ParsedAd, role_slug
+from db.ingest.readers import BlockRows, ReadStats, block_csv_values, block_rows
 from db.ingest.salary import SalaryReading
 
 if TYPE_CHECKING:  # numpy is the parent's: workers only fill typed arrays
@@ -105,6 +105,7 @@ class BatchParser:
             for slug in {*skill_slugs, *merged}
             if merged.get(slug, slug) in index
         }
+        self._csv_columns: dict[tuple[str, ...], CsvAdColumns] = {}  # per CSV header
         self._weeks: dict[object, tuple[int, int, str]] = {}  # date -> (Monday, ordinal, ISO)
         # A stated salary -> (kind, figure counted, kind index), or None when out of bounds.
         self._pay_of: dict[SalaryReading, tuple[str, float, int] | None] = {}
@@ -119,16 +120,32 @@ class BatchParser:
         def problem(line: int, message: str) -> None:
             batch.problems.append((line, message))
 
-        rows = block_rows(
-            data,
-            file_format,
-            columns,
-            at_file_start=at_file_start,
-            on_problem=problem,
-            stats=stats,
-            outcome=outcome,
-        )
-        self._parse(batch, rows)
+        if file_format == "csv" and columns is not None:
+            # CSV rows go to the parser as values: no dict per row (see CsvAdColumns).
+            key = tuple(columns)
+            reader = self._csv_columns.get(key)
+            if reader is None:
+                reader = self._csv_columns[key] = CsvAdColumns(self.parser, columns)
+            values = block_csv_values(
+                data,
+                len(columns),
+                at_file_start=at_file_start,
+                on_problem=problem,
+                stats=stats,
+                outcome=outcome,
+            )
+            self._parse(batch, values, reader.parse)
+        else:
+            rows = block_rows(
+                data,
+                file_format,
+                columns,
+                at_file_start=at_file_start,
+                on_problem=problem,
+                stats=stats,
+                outcome=outcome,
+            )
+            self._parse(batch, rows, self.parser.parse_ad)
         batch.rows = stats.rows
         batch.bad_rows += stats.bad_rows  # reading problems, besides the parsing ones
         batch.lines, batch.clean = outcome.lines, outcome.clean
@@ -138,12 +155,17 @@ class BatchParser:
         """Rows already read (lines as in the file): the reader counts rows and its problems;
         the batch counts only rows that could not be parsed."""
         batch = ParsedBatch()
-        self._parse(batch, rows)
+        self._parse(batch, rows, self.parser.parse_ad)
         return batch
 
-    def _parse(self, batch: ParsedBatch, rows: Iterable[tuple[int, dict[str, object]]]) -> None:
+    def _parse(
+        self,
+        batch: ParsedBatch,
+        rows: Iterable[tuple[int, Any]],
+        parse_ad: Callable[[Any], ParsedAd],
+    ) -> None:
+        """Parse each row (a dict of fields, or a CSV row's values for its parse_ad)."""
         # The hot loop of a big ingest: local names, appends to typed arrays.
-        parse_ad = self.parser.parse_ad
         team_id = self.team_id
         skill_index = self._skill_index
         weeks_of = self._weeks

@@ -163,39 +163,69 @@ class AdParser:
         self._lookup = taxonomy.lookup_table()
 
     def parse_ad(self, fields: dict[str, object]) -> ParsedAd:
-        title = _text(_first(fields, TITLE_COLUMNS))
+        return self._ad(
+            _text(_first(fields, TITLE_COLUMNS)),
+            _first(fields, DATE_COLUMNS),
+            _text(_first(fields, DESCRIPTION_COLUMNS)),
+            _text(_first(fields, COMPANY_COLUMNS)),
+            _text(_first(fields, ID_COLUMNS)),
+            _text(fields.get("contract_type")),
+            _text(fields.get("salary")),
+            fields.get("salary_min"),
+            fields.get("salary_max"),
+            fields.get("salary_is_predicted", ""),
+            _is_london(fields),
+        )
+
+    def _ad(
+        self,
+        title: str,
+        raw_date: object,
+        description: str,
+        company: str,
+        source_id: str,
+        contract_type: str,
+        salary_text: str,
+        salary_min: object,
+        salary_max: object,
+        salary_is_predicted: object,
+        is_london: bool,
+    ) -> ParsedAd:
+        """An ad from the facts of its row, however they were looked up."""
         if not title:
             raise BadRow("has no title")
-        raw_date = _first(fields, DATE_COLUMNS)
         if raw_date is None:
             raise BadRow("has no date (created)")
         posted_on = parse_date(raw_date)
-        description = _text(_first(fields, DESCRIPTION_COLUMNS))
-        company = _text(_first(fields, COMPANY_COLUMNS))
-        source_id = _text(_first(fields, ID_COLUMNS)) or None
         ckey = content_key(title, company, description)
         ad_key = _source_key("id", source_id) if source_id else f"c:{ckey}"
-        contract = _text(fields.get("contract_type")).lower() == "contract"
-        salary, predicted = self._salary(fields, contract)
+        contract = contract_type.lower() == "contract"
+        salary, predicted = self._salary(
+            salary_text, salary_min, salary_max, salary_is_predicted, contract
+        )
         skills = self.extractor.skill_slugs(f"{title}\n{description}")
         # Positional: a million of these in a big ingest (same order as the fields above).
         return ParsedAd(
             ad_key,
             ckey,
-            source_id,
+            source_id or None,
             posted_on,
             title[:200],
             self.roles.role_for(title),
-            _is_london(fields),
+            is_london,
             salary,
             predicted,
             skills,
         )
 
     def _salary(
-        self, fields: dict[str, object], contract: bool
+        self,
+        text: str,
+        salary_min: object,
+        salary_max: object,
+        salary_is_predicted: object,
+        contract: bool,
     ) -> tuple[SalaryReading | None, bool]:
-        text = _text(fields.get("salary"))
         if text:
             key = (text, contract)
             if key in self._salary_cache:
@@ -206,10 +236,8 @@ class AdParser:
                     self._salary_cache[key] = reading
             if reading is not None:
                 return reading, False
-        reading = parse_salary_fields(
-            fields.get("salary_min"), fields.get("salary_max"), is_contract=contract
-        )
-        if reading is not None and is_truthy(fields.get("salary_is_predicted", "")):
+        reading = parse_salary_fields(salary_min, salary_max, is_contract=contract)
+        if reading is not None and is_truthy(salary_is_predicted):
             # An estimate made by the job board, not a figure the employer stated.
             return None, True
         return reading, False
@@ -254,6 +282,67 @@ class AdParser:
             skills=tuple(sorted(found)),
             unknown_skills=tuple(unknown),
         )
+
+
+class CsvAdColumns:
+    """Where parse_ad's lookups land in one CSV header, worked out once for all its rows.
+
+    Rows of a big export are parsed from their values straight away: the same facts as
+    `AdParser.parse_ad` of the row's dict (the first non-empty of each fact's columns,
+    stripped; a repeated column name means its last column), without making the dict.
+    """
+
+    def __init__(self, parser: AdParser, columns: list[str]) -> None:
+        self.parser = parser
+        where = {name: index for index, name in enumerate(columns)}
+
+        def indexes(names: tuple[str, ...]) -> tuple[int, ...]:
+            return tuple(where[name] for name in names if name in where)
+
+        self._title = indexes(TITLE_COLUMNS)
+        self._date = indexes(DATE_COLUMNS)
+        self._description = indexes(DESCRIPTION_COLUMNS)
+        self._company = indexes(COMPANY_COLUMNS)
+        self._id = indexes(ID_COLUMNS)
+        self._location = indexes(LOCATION_COLUMNS)
+        self._contract = where.get("contract_type")
+        self._salary = where.get("salary")
+        self._salary_min = where.get("salary_min")
+        self._salary_max = where.get("salary_max")
+        self._predicted = where.get("salary_is_predicted")
+
+    def parse(self, values: list[str]) -> ParsedAd:
+        text = _first_text
+        return self.parser._ad(
+            text(values, self._title),
+            _first_value(values, self._date),
+            text(values, self._description),
+            text(values, self._company),
+            text(values, self._id),
+            "" if self._contract is None else values[self._contract].strip(),
+            "" if self._salary is None else values[self._salary].strip(),
+            None if self._salary_min is None else values[self._salary_min],
+            None if self._salary_max is None else values[self._salary_max],
+            "" if self._predicted is None else values[self._predicted],
+            # A CSV's location.area is text, never the list Adzuna's records hold.
+            "london" in text(values, self._location).lower(),
+        )
+
+
+def _first_value(values: list[str], indexes: tuple[int, ...]) -> str | None:
+    for index in indexes:
+        value = values[index]
+        if value != "":
+            return value
+    return None
+
+
+def _first_text(values: list[str], indexes: tuple[int, ...]) -> str:
+    for index in indexes:
+        value = values[index]
+        if value != "":
+            return value.strip()
+    return ""
 
 
 @lru_cache(maxsize=1024)

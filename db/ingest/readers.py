@@ -229,16 +229,31 @@ def csv_records(
     *,
     first_line: int,
     on_row: Callable[[], None] | None = None,
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line, fields) of each good record a csv.reader gives; see `csv_value_records`."""
+    for line, values in csv_value_records(
+        reader, len(columns), on_problem, stats, first_line=first_line, on_row=on_row
+    ):
+        yield line, dict(zip(columns, values, strict=True))
+
+
+def csv_value_records(
+    reader: Any,
+    width: int,
+    on_problem: Callable[[int, str], None],
+    stats: ReadStats,
+    *,
+    first_line: int,
+    on_row: Callable[[], None] | None = None,
     stop_at: list[str] | None = None,
     on_stop: Callable[[], None] | None = None,
     may_hold_bad_text: bool = True,
-) -> Iterator[tuple[int, dict[str, object]]]:
-    """(line, fields) of each good record a csv.reader gives; bad ones reported and skipped.
+) -> Iterator[tuple[int, list[str]]]:
+    """(line, values) of each good record a csv.reader gives; bad ones reported and skipped.
 
     Line numbers are the reader's (lines it has read) plus first_line - 1. A record equal to
     `stop_at` ends the records without being counted (the end mark of a block).
     """
-    width = len(columns)
     offset = first_line - 1
     row_start = reader.line_num + 1
     while True:
@@ -274,9 +289,9 @@ def csv_records(
                     on_problem(line, "not UTF-8 text; row skipped")
                     break
             else:
-                yield line, dict(zip(columns, values, strict=True))
+                yield line, values
         else:
-            yield line, dict(zip(columns, values, strict=True))
+            yield line, values
 
 
 def _csv_rows(
@@ -433,7 +448,7 @@ def block_rows(
     outcome: BlockRows,
 ) -> Iterator[tuple[int, dict[str, object]]]:
     """(line within the block, fields) of its good rows; problems by line within the block."""
-    text = data.decode("utf-8-sig" if at_file_start else "utf-8", errors="replace")
+    text = _block_text(data, at_file_start)
     if file_format == "jsonl":
         line = 0
         for line_text in io.StringIO(text, newline=""):
@@ -451,13 +466,41 @@ def block_rows(
         outcome.clean = True
         return
     assert columns is not None
+    for line, values in _csv_block_values(text, len(columns), on_problem, stats, outcome):
+        yield line, dict(zip(columns, values, strict=True))
+
+
+def block_csv_values(
+    data: bytes,
+    width: int,
+    *,
+    at_file_start: bool,
+    on_problem: Callable[[int, str], None],
+    stats: ReadStats,
+    outcome: BlockRows,
+) -> Iterator[tuple[int, list[str]]]:
+    """A CSV block's good rows as (line within the block, values), the header's width each."""
+    return _csv_block_values(_block_text(data, at_file_start), width, on_problem, stats, outcome)
+
+
+def _block_text(data: bytes, at_file_start: bool) -> str:
+    return data.decode("utf-8-sig" if at_file_start else "utf-8", errors="replace")
+
+
+def _csv_block_values(
+    text: str,
+    width: int,
+    on_problem: Callable[[int, str], None],
+    stats: ReadStats,
+    outcome: BlockRows,
+) -> Iterator[tuple[int, list[str]]]:
     if text and not text.endswith(("\n", "\r")):
         text += "\n"  # the file's last line, without a line break: the mark needs its own line
     reader = csv.reader(io.StringIO(text + BLOCK_END + "\n", newline=""))
     marks: list[bool] = []
-    yield from csv_records(
+    yield from csv_value_records(
         reader,
-        columns,
+        width,
         on_problem,
         stats,
         first_line=1,
