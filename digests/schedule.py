@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from apscheduler.triggers.cron import CronTrigger
-
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = {
     "monday": "mon",
@@ -70,11 +68,6 @@ class WeeklySchedule:
     def zone(self) -> ZoneInfo:
         return zone(self.timezone)
 
-    def trigger(self) -> CronTrigger:
-        return CronTrigger(
-            day_of_week=self.day_of_week, hour=self.hour, minute=self.minute, timezone=self.zone
-        )
-
     def describe(self) -> str:
         return (
             f"{DAY_TITLES[self.day_of_week]}s at {self.hour:02d}:{self.minute:02d} {self.timezone}"
@@ -90,27 +83,29 @@ class WeeklySchedule:
         return self._search(moment, previous_key=None)
 
     def next_slot(self, previous: datetime) -> datetime:
-        """The slot after `previous`, in UTC, always in a later week.
-
-        CronTrigger fires twice when the autumn change repeats the local time (and can
-        answer the same instant again), so slots in the same local week are stepped over.
-        """
+        """The slot after `previous`, in UTC, always in a later local week."""
         return _next_slot(self, previous.astimezone(UTC))
 
     def _search(self, after: datetime, previous_key: str | None) -> datetime:
-        trigger = self.trigger()
+        # Worked out with zoneinfo, day by day: APScheduler 3's CronTrigger can skip a whole
+        # week when the search crosses a change of clocks (seen with Australia/Sydney).
+        # A local time the spring change skips is read with the offset before the change,
+        # so it fires that day, later by the gap; a time the autumn change repeats fires at
+        # its first occurrence only (fold 0).
         after = after.astimezone(UTC)
-        probe = after
-        for _ in range(64):
-            candidate = trigger.get_next_fire_time(None, probe)
-            if candidate is None:  # cannot happen for a weekly cron, but never loop on it
-                break
-            candidate = candidate.astimezone(UTC)
-            if candidate > after and (
-                previous_key is None or self.period_key(candidate) != previous_key
-            ):
-                return candidate
-            probe = max(probe, candidate) + timedelta(minutes=1)
+        weekday = DAYS.index(self.day_of_week)
+        day = after.astimezone(self.zone).date() - timedelta(days=1)
+        for _ in range(21):
+            if day.weekday() == weekday:
+                local = datetime(
+                    day.year, day.month, day.day, self.hour, self.minute, tzinfo=self.zone
+                )
+                candidate = local.astimezone(UTC)
+                if candidate > after and (
+                    previous_key is None or self.period_key(candidate) != previous_key
+                ):
+                    return candidate
+            day += timedelta(days=1)
         raise ScheduleError(f"no next slot for {self.describe()}")
 
 

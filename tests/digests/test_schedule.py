@@ -54,6 +54,23 @@ def test_a_slot_in_the_missing_spring_hour_still_fires_that_week() -> None:
     assert early_sunday.next_slot(first) == utc(2026, 4, 5, 0, 30)
 
 
+def test_no_week_is_skipped_when_clocks_go_forward_in_sydney() -> None:
+    # APScheduler's CronTrigger jumped from 29 September to 13 October 2025 here.
+    sydney = WeeklySchedule("mon", 0, 0, "Australia/Sydney")
+    slot = sydney.first_slot_after(utc(2025, 9, 8))
+    seen = [slot]
+    for _ in range(3):
+        slot = sydney.next_slot(slot)
+        seen.append(slot)
+    # AEST (+10) until Sunday 5 October, AEDT (+11) after: midnight local every Monday.
+    assert seen == [
+        utc(2025, 9, 14, 14),
+        utc(2025, 9, 21, 14),
+        utc(2025, 9, 28, 14),
+        utc(2025, 10, 5, 13),
+    ]
+
+
 @given(
     st.sampled_from(["mon", "wed", "sun"]),
     st.integers(0, 23),
