@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from db.constants import PayKind
 from db.ingest.postings import AdParser, BadRow, CsvAdColumns, ParsedAd, role_slug
-from db.ingest.readers import BlockRows, ReadStats, block_csv_values, block_rows
+from db.ingest.readers import BlockRows, ReadStats, block_csv_values, block_jsonl_rows
 from db.ingest.salary import SalaryReading
 
 if TYPE_CHECKING:  # numpy is the parent's: workers only fill typed arrays
@@ -120,7 +120,17 @@ class BatchParser:
         def problem(line: int, message: str) -> None:
             batch.problems.append((line, message))
 
-        if file_format == "csv" and columns is not None:
+        if file_format == "jsonl":
+            rows = block_jsonl_rows(
+                data,
+                at_file_start=at_file_start,
+                on_problem=problem,
+                stats=stats,
+                outcome=outcome,
+            )
+            self._parse(batch, rows, self.parser.parse_ad)
+        else:
+            assert columns is not None
             # CSV rows go to the parser as values: no dict per row (see CsvAdColumns).
             key = tuple(columns)
             reader = self._csv_columns.get(key)
@@ -135,17 +145,6 @@ class BatchParser:
                 outcome=outcome,
             )
             self._parse(batch, values, reader.parse)
-        else:
-            rows = block_rows(
-                data,
-                file_format,
-                columns,
-                at_file_start=at_file_start,
-                on_problem=problem,
-                stats=stats,
-                outcome=outcome,
-            )
-            self._parse(batch, rows, self.parser.parse_ad)
         batch.rows = stats.rows
         batch.bad_rows += stats.bad_rows  # reading problems, besides the parsing ones
         batch.lines, batch.clean = outcome.lines, outcome.clean

@@ -437,37 +437,29 @@ class BlockRows:
     clean: bool = False
 
 
-def block_rows(
+def block_jsonl_rows(
     data: bytes,
-    file_format: str,
-    columns: list[str] | None,
     *,
     at_file_start: bool,
     on_problem: Callable[[int, str], None],
     stats: ReadStats,
     outcome: BlockRows,
 ) -> Iterator[tuple[int, dict[str, object]]]:
-    """(line within the block, fields) of its good rows; problems by line within the block."""
-    text = _block_text(data, at_file_start)
-    if file_format == "jsonl":
-        line = 0
-        for line_text in io.StringIO(text, newline=""):
-            line += 1
-            if not line_text.strip():
-                continue
-            stats.rows += 1
-            fields = jsonl_fields(line_text)
-            if isinstance(fields, str):
-                stats.bad_rows += 1
-                on_problem(line, fields)
-                continue
-            yield line, fields
-        outcome.lines = line
-        outcome.clean = True
-        return
-    assert columns is not None
-    for line, values in _csv_block_values(text, len(columns), on_problem, stats, outcome):
-        yield line, dict(zip(columns, values, strict=True))
+    """A JSON Lines block's good rows as (line within the block, fields)."""
+    line = 0
+    for line_text in io.StringIO(_block_text(data, at_file_start), newline=""):
+        line += 1
+        if not line_text.strip():
+            continue
+        stats.rows += 1
+        fields = jsonl_fields(line_text)
+        if isinstance(fields, str):
+            stats.bad_rows += 1
+            on_problem(line, fields)
+            continue
+        yield line, fields
+    outcome.lines = line
+    outcome.clean = True
 
 
 def block_csv_values(
@@ -479,21 +471,9 @@ def block_csv_values(
     stats: ReadStats,
     outcome: BlockRows,
 ) -> Iterator[tuple[int, list[str]]]:
-    """A CSV block's good rows as (line within the block, values), the header's width each."""
-    return _csv_block_values(_block_text(data, at_file_start), width, on_problem, stats, outcome)
-
-
-def _block_text(data: bytes, at_file_start: bool) -> str:
-    return data.decode("utf-8-sig" if at_file_start else "utf-8", errors="replace")
-
-
-def _csv_block_values(
-    text: str,
-    width: int,
-    on_problem: Callable[[int, str], None],
-    stats: ReadStats,
-    outcome: BlockRows,
-) -> Iterator[tuple[int, list[str]]]:
+    """A CSV block's good rows as (line within the block, values), the header's width each;
+    problems by line within the block."""
+    text = _block_text(data, at_file_start)
     if text and not text.endswith(("\n", "\r")):
         text += "\n"  # the file's last line, without a line break: the mark needs its own line
     reader = csv.reader(io.StringIO(text + BLOCK_END + "\n", newline=""))
@@ -519,3 +499,7 @@ def _csv_block_values(
             outcome.clean = True
         except csv.Error:
             pass
+
+
+def _block_text(data: bytes, at_file_start: bool) -> str:
+    return data.decode("utf-8-sig" if at_file_start else "utf-8", errors="replace")
