@@ -300,7 +300,8 @@ class _AdStore:
         self._statements: dict[int, str] = {}
 
     @classmethod
-    async def open(cls, session: AsyncSession) -> _AdStore:
+    async def open(cls, session: AsyncSession, newest_id: int) -> _AdStore:
+        """The store for a run; `newest_id` is the largest ingested_ads id when it starts."""
         connection = await session.connection()
         dialect = connection.dialect.name
         raw: Any = None
@@ -309,7 +310,7 @@ class _AdStore:
             # A bigger page cache for the bulk load: each ad lands at a random place of the
             # content-key index, which soon outgrows the default 2 MB.
             await raw.execute(f"PRAGMA cache_size=-{INGEST_CACHE_KIB}")
-        return cls(connection, dialect, raw, await _max_id(session, IngestedAd))
+        return cls(connection, dialect, raw, newest_id)
 
     async def close(self) -> None:
         if self.raw is not None:
@@ -518,7 +519,7 @@ class Ingestor:
             catalogue, parser = await self._prepare(session)
             newest_old_row = await _max_id(session, IngestedAd)
             before = await _count(session, IngestedAd, self.team_id)
-            store = await _AdStore.open(session)
+            store = await _AdStore.open(session, newest_old_row)
             # Rows new in this run are counted as they are stored; older rows are read back.
             fresh = Aggregator(self.rules, list(catalogue.names))
             roles = await known_roles(session)

@@ -382,7 +382,7 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
         )
 
     async with transaction(engine) as session:
-        store = await _AdStore.open(session)
+        store = await _AdStore.open(session, newest_id=0)
         first = [ad(f"id:{n}", f"c{n}") for n in range(3000)]
         assert (await store.insert(first)).all()
         second = [
