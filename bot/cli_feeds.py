@@ -9,16 +9,16 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings, load_settings
-from db.engine import create_engine, prepare
+from db.engine import create_engine
 from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
 from db.feeds.fetching import FeedError, utc_now
 from db.feeds.folder import check_folder
-from db.feeds.runner import FeedConfig
-from db.feeds.runs import describe_feed, run_feed
+from db.feeds.runs import describe_feed, feed_config, run_feed
 from db.feeds.schedule import FeedSchedule, FeedScheduleError
 from db.feeds.url import check_url
+from db.settings import Settings, load_settings
+from db.startup import prepare
 
 feeds_app = typer.Typer(
     help="Job ads fetched on a schedule from Adzuna, Reed, a URL or a folder.",
@@ -223,13 +223,3 @@ def remove(feed_id: int = typer.Argument(..., help="The feed's number.")) -> Non
     if not _with_store(work):
         _fail(f"No feed {feed_id}; `skillgap feeds list` shows them.")
     typer.echo(f"Removed feed {feed_id}; the ads it stored stay in the figures.")
-
-
-def feed_config(settings: Settings) -> FeedConfig:
-    return FeedConfig(
-        adzuna_api_url=settings.adzuna_api_url,
-        adzuna_app_id=settings.adzuna_app_id,
-        adzuna_app_key=settings.adzuna_app_key,
-        reed_api_url=settings.reed_api_url,
-        reed_api_key=settings.reed_api_key,
-    )

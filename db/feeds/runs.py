@@ -11,6 +11,17 @@ from db.feed_models import Feed, FeedKind, FeedRun, FeedRunStatus, FeedStatus
 from db.feeds import store
 from db.feeds.fetching import Now, Sleep, real_sleep, utc_now
 from db.feeds.runner import FeedConfig, FeedRunner, FeedRunResult
+from db.settings import Settings
+
+
+def feed_config(settings: Settings) -> FeedConfig:
+    return FeedConfig(
+        adzuna_api_url=settings.adzuna_api_url,
+        adzuna_app_id=settings.adzuna_app_id,
+        adzuna_app_key=settings.adzuna_app_key,
+        reed_api_url=settings.reed_api_url,
+        reed_api_key=settings.reed_api_key,
+    )
 
 
 def describe_feed(feed: Feed) -> str:
