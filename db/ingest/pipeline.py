@@ -32,8 +32,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import transaction
 from db.importers.document import InvalidImport, Problem
 from db.importers.store import StoreOutcome, StoreResult
-from db.ingest.aggregate import Aggregator, SnapshotRules, week_start
+from db.ingest.aggregate import Aggregator, SnapshotRules
 from db.ingest.batches import AD_COLUMNS, BatchParser, ParsedBatch
+from db.ingest.counting import columns_of, week_start
 from db.ingest.parse_worker import _HEADER
 from db.ingest.postings import AdParser, BadRow, role_slug
 from db.ingest.readers import (
@@ -512,7 +513,9 @@ class Ingestor:
         size = sum(path.stat().st_size for path in paths)
         return min(2, os.cpu_count() or 1) if size >= PARALLEL_FROM_BYTES else 0
 
-    async def ingest_postings(self, paths: list[Path]) -> IngestSummary:
+    async def ingest_postings(self, paths: list[Path], *, recompute: bool = True) -> IngestSummary:
+        """Store the files' ads; `recompute=False` leaves the snapshots to a later `recompute`
+        (a feed stores page by page and recomputes once at the end of its run)."""
         check_files(paths)
         summary = IngestSummary("postings", [str(p) for p in paths])
         async with transaction(self.engine) as session:
@@ -550,7 +553,7 @@ class Ingestor:
                         if not batch.ads:
                             continue
                         kept = await store.insert(batch.ads)
-                        columns = batch.columns()
+                        columns = columns_of(batch)
                         counted = kept & (columns.roles >= 0)
                         if counted.any():
                             fresh.add_columns(columns.only(counted))
@@ -563,7 +566,7 @@ class Ingestor:
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
-            if earliest:
+            if earliest and recompute:
                 summary.snapshots = await self._recompute(
                     session,
                     catalogue,
