@@ -13,6 +13,14 @@ from operator import attrgetter
 
 from db.constants import PUBLIC_TEAM, PayKind, SourceKind
 
+# The most of one value (a column name, a date, a title) a message repeats back.
+ECHO_LIMIT = 200
+
+
+def clipped(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` as a message may echo it: at most `limit` characters, "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Problem:
