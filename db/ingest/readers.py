@@ -317,10 +317,10 @@ def csv_value_records(
             on_problem(line, f"has {len(values)} fields, the header has {width}; skipped")
             continue
         if may_hold_bad_text:
-            problem = _bad_text(values)
-            if problem is not None:
+            unusable = _bad_text(values)
+            if unusable is not None:
                 stats.bad_rows += 1
-                on_problem(line, problem)
+                on_problem(line, unusable)
                 continue
         yield line, values
 
