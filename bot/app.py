@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES, register_features
+from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.runner import PromptAckRunner
-from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
 from db.market import MarketReader
+from db.services import SERVICES_KEY, Services
+from db.settings import Settings
 from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_app(
     *,
     market: MarketReader | None = None,
     metrics: SlackMetrics | None = None,
-    features: tuple[str, ...] = FEATURE_MODULES,
+    features: tuple[Feature, ...] = FEATURE_MODULES,
     process_before_response: bool = False,
 ) -> AsyncApp:
     """The SkillGap Slack app. Call it inside a running event loop (it opens an HTTP session)."""

@@ -8,8 +8,9 @@ import contextlib
 import typer
 
 from bot import cli_ingest, store_cli
-from bot.settings import Settings, load_settings
-from db.engine import create_engine, is_sqlite, prepare, upgrade
+from db.engine import create_engine, is_sqlite, upgrade
+from db.settings import Settings, load_settings
+from db.startup import prepare
 from digests import cli as digests_cli
 
 app = typer.Typer(

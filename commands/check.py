@@ -12,13 +12,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.parser import echo
 from commands.router import CommandRequest, Subcommand, router_for, team_id_of
 from commands.workspace import workspace_default_role
 from db.personal import SkillCheck, check_skills, feedback_summary
 from db.profiles import SavedProfile, load_profile, record_feedback, save_profile
 from db.resolve import Candidate, MatchKind, Resolution, TermsResolution
+from db.services import Services, services_from
 from templates import SlackMessage, fit_escaped, render_message, render_view
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import previous_comparison, region_note, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import SkillChange, SkillMovement, SkillStat
+from db.market_comparison import SkillChange, SkillMovement
+from db.market_figures import SkillStat
 from templates import SlackMessage, render_message
 
 

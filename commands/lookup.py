@@ -8,7 +8,8 @@ from typing import Any
 from commands.parser import LONDON, UK, echo, parse_role_query, without_region
 from commands.router import CommandRequest
 from commands.workspace import workspace_default_role
-from db.market import RoleStats, SnapshotComparison
+from db.market_comparison import SnapshotComparison
+from db.market_figures import RoleStats
 from db.resolve import Candidate, MatchKind, Resolution
 from templates import SlackMessage, render_message
 

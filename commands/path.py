@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import choose_role, no_data, rerun_command
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import RolePath
+from db.market_figures import RolePath
 from templates import SlackMessage, render_message
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.check import SAVE_ACTION, parse_save_value
 from commands.home import HomeRequest, add_home_section
 from commands.router import CommandRequest, Subcommand, router_for, team_id_of
@@ -18,6 +17,7 @@ from db.profiles import (
     save_profile,
     set_weekly_updates,
 )
+from db.services import Services, services_from
 from digests.personal_check import start_weekly_updates, stop_weekly_updates
 from templates import SlackMessage, render_json, render_message
 

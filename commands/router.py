@@ -27,8 +27,8 @@ from weakref import WeakKeyDictionary
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.parser import clean_text, split_subcommand
+from db.services import Services, services_from
 from templates import SlackMessage, render_message
 
 logger = logging.getLogger(__name__)

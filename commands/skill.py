@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import choose_skill
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import Change, SkillAcrossMarket, SkillStat, SnapshotInfo
+from db.market_comparison import Change
+from db.market_figures import SkillAcrossMarket, SkillStat, SnapshotInfo
 from templates import SlackMessage, render_message
 
 

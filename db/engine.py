@@ -1,8 +1,7 @@
-"""Engines and sessions for the store, and first-use set-up (migrate, load bundled data)."""
+"""Engines and sessions for the store, and its schema migrations (Alembic)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -101,16 +100,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(read)
-
-
-_prepare_lock = asyncio.Lock()
-
-
-async def prepare(engine: AsyncEngine, *, load_bundled: bool = True) -> None:
-    """Migrate, and on an empty store load the bundled market data: first use needs no command."""
-    async with _prepare_lock:
-        await upgrade(engine)
-        if load_bundled:
-            from db.importers.bundled import load_bundled_data
-
-            await load_bundled_data(engine)

@@ -15,11 +15,10 @@ from db.importers.document import (
     RoleDocument,
     SkillDocument,
     SnapshotDocument,
-    normalize_name,
-    slugify,
 )
 from db.importers.structured import check_gap, check_pay_order
 from db.models import PayKind, SourceKind
+from db.names import normalize_name, slugify
 
 # Report lines are at most a few thousand characters; longer ones are never matched
 # against the patterns, which keeps parsing linear on hostile input.

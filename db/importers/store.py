@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import transaction
-from db.importers.document import SnapshotDocument, normalize_name, slugify
+from db.importers.document import SnapshotDocument
 from db.models import (
     MarketSnapshot,
     PayFigure,
@@ -25,6 +25,7 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
+from db.names import normalize_name, slugify
 
 
 class StoreOutcome(StrEnum):

@@ -32,8 +32,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import transaction
 from db.importers.document import InvalidImport, Problem
 from db.importers.store import StoreOutcome, StoreResult
-from db.ingest.aggregate import Aggregator, SnapshotRules, week_start
+from db.ingest.aggregate import Aggregator, SnapshotRules
 from db.ingest.batches import AD_COLUMNS, BatchParser, ParsedBatch
+from db.ingest.counting import columns_of, week_start
 from db.ingest.parse_worker import _HEADER
 from db.ingest.postings import AdParser, BadRow, role_slug
 from db.ingest.readers import (
@@ -550,7 +551,7 @@ class Ingestor:
                         if not batch.ads:
                             continue
                         kept = await store.insert(batch.ads)
-                        columns = batch.columns()
+                        columns = columns_of(batch)
                         counted = kept & (columns.roles >= 0)
                         if counted.any():
                             fresh.add_columns(columns.only(counted))

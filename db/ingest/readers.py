@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from db.importers.document import Problem, clipped
+from db.echo import clipped
+from db.importers.document import Problem
 
 _SNIFF_BYTES = 64 * 1024
 _BINARY_SIGNATURES = {

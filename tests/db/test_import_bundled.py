@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from db.engine import prepare, session_factory
+from db.engine import session_factory
 from db.importers.aliases import curated_aliases, load_aliases
 from db.importers.bundled import bundled_snapshot_files
 from db.importers.store import store_documents
@@ -28,6 +28,7 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
+from db.startup import prepare
 from tests.db.import_helpers import row_counts
 
 # The report's figures, restated here independently of the bundled YAML.

@@ -162,7 +162,7 @@ async def test_two_workers_in_one_process_share_the_work_without_duplicates(
 async def test_the_embedded_setup_runs_clock_and_worker_in_process(
     harness: DigestHarness, database_url: str
 ) -> None:
-    from bot.settings import Settings
+    from db.settings import Settings
     from digests.runtime import start_in_process
 
     with time_machine.travel(SUBSCRIBED, tick=False):

@@ -10,11 +10,11 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
 from db.importers.store import StoreOutcome
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.cooccurrence import cooccurring_skills
 from db.ingest.pipeline import Ingestor, _AdStore
 from db.ingest.stats import wilson_interval
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
