@@ -106,7 +106,9 @@ class Ingestor:
         size = sum(path.stat().st_size for path in paths)
         return min(2, os.cpu_count() or 1) if size >= PARALLEL_FROM_BYTES else 0
 
-    async def ingest_postings(self, paths: list[Path]) -> IngestSummary:
+    async def ingest_postings(self, paths: list[Path], *, recompute: bool = True) -> IngestSummary:
+        """Store the files' ads; `recompute=False` leaves the snapshots to a later `recompute`
+        (a feed stores page by page and recomputes once at the end of its run)."""
         check_files(paths)
         summary = IngestSummary("postings", [str(p) for p in paths])
         async with transaction(self.engine) as session:
@@ -157,7 +159,7 @@ class Ingestor:
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
-            if earliest:
+            if earliest and recompute:
                 summary.snapshots = await self._recompute(
                     session,
                     catalogue,
