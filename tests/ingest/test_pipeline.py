@@ -14,8 +14,9 @@ from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
 from db.importers.store import StoreOutcome
+from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.pipeline import Ingestor, _AdStore
+from db.ingest.pipeline import Ingestor
 from db.ingest.stats import wilson_interval
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
 from db.market import MarketReader
@@ -419,7 +420,7 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
         )
 
     async with transaction(engine) as session:
-        store = await _AdStore.open(session, newest_id=0)
+        store = await AdStore.open(session, newest_id=0)
         first = [ad(f"id:{n}", f"c{n}") for n in range(3000)]
         assert (await store.insert(first)).all()
         second = [
