@@ -88,9 +88,12 @@ def serve(
 @app.command("shell")
 def shell(
     as_json: bool = typer.Option(False, "--json", help="Print raw payloads, one JSON per line."),
+    as_admin: bool = typer.Option(
+        False, "--as-admin", help="Type as a workspace admin (e.g. to try settings role)."
+    ),
 ) -> None:
     """Try SkillGap without Slack: type /skillgap lines (or pipe them in) and see the answers."""
-    _run_shell(load_settings(), as_json=as_json)
+    _run_shell(load_settings(), as_json=as_json, as_admin=as_admin)
 
 
 def _serve(
@@ -110,10 +113,10 @@ def _serve(
         raise typer.Exit(2) from None
 
 
-def _run_shell(settings: Settings, *, as_json: bool) -> None:
+def _run_shell(settings: Settings, *, as_json: bool, as_admin: bool = False) -> None:
     from bot.shell import run_shell
 
-    run_shell(settings, as_json=as_json)
+    run_shell(settings, as_json=as_json, as_admin=as_admin)
 
 
 def _run_socket_mode(settings: Settings, *, run_digests: bool) -> None:

@@ -14,7 +14,8 @@ import re
 import secrets
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -24,7 +25,20 @@ from rich.text import Text
 
 from bot.app import build_app, close_app
 from bot.registry import FEATURE_MODULES, Feature
-from bot.slack_requests import SlackUser, block_actions_body, signed_request, slash_command_body
+from bot.shell_modal import (
+    block_suggestion_body,
+    input_blocks,
+    parse_fields,
+    submitted_state,
+    view_id_for,
+)
+from bot.slack_requests import (
+    SlackUser,
+    block_actions_body,
+    signed_request,
+    slash_command_body,
+    view_submission_body,
+)
 from bot.slack_stub import RESPONSE_URL_METHOD, SlackStub
 from db.engine import create_engine
 from db.settings import Settings
@@ -32,6 +46,8 @@ from db.startup import prepare
 
 # Calls Bolt makes for itself, not part of any answer.
 _PLUMBING = frozenset({"auth.test"})
+# Calls that leave a modal open for :submit.
+_MODAL_METHODS = frozenset({"views.open", "views.push", "views.update"})
 # How long the app must stay silent, after its listeners finished, for a line to be done.
 _QUIET_SECONDS = 0.15
 _ANSWER_TIMEOUT_SECONDS = 30.0
@@ -41,6 +57,8 @@ _SILENCE_SECONDS = 2.0
 HELP = """Type a slash command, e.g. `/skillgap role ai engineer` (the `/skillgap` may be left out).
   :buttons          list the buttons of the last answer
   :press N          press button N of the last answer
+  :submit [F=V; …]  submit the open modal, F (an input's block id) set to V, e.g.
+                    :submit check_skills=python, pytorch; check_role=ai engineer
   :quit             leave (or Ctrl-D)"""
 
 
@@ -77,6 +95,8 @@ class ShellSession:
     stub: SlackStub
     user: SlackUser = field(default_factory=SlackUser)
     buttons: list[Button] = field(default_factory=list)
+    # The modal the app last opened (views.open/push/update), for :submit.
+    open_view: dict[str, Any] | None = None
 
 
 def _shell_settings(settings: Settings, stub: SlackStub) -> Settings:
@@ -112,46 +132,64 @@ class Shell:
         as_json: bool = False,
         out: TextIO | None = None,
         features: tuple[Feature, ...] = FEATURE_MODULES,
+        as_admin: bool = False,
+        quiet_seconds: float = _QUIET_SECONDS,
     ) -> None:
         self.base_settings = settings
         self.as_json = as_json
+        # Slack's users.info (the stub's) then says the person is a workspace admin.
+        self.as_admin = as_admin
+        self.quiet_seconds = quiet_seconds
         self.out = out or sys.stdout
         self.console = Console(file=self.out, highlight=False, soft_wrap=True, emoji=False)
         self.features = features
 
     async def run(self, read_line: Callable[[], str | None]) -> None:
+        async with self.running() as (app, session):
+            while True:
+                line = await asyncio.to_thread(read_line)
+                if line is None or line.strip() in (":quit", ":q", "exit", "quit"):
+                    break
+                await self.handle_line(app, session, line)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[tuple[Any, ShellSession]]:
+        """The app on its store and a Slack stub, ready for `handle_line` (tests drive it too)."""
         engine = create_engine(self.base_settings.database_url)
         try:
             await prepare(engine)
             async with SlackStub() as stub:
                 settings = _shell_settings(self.base_settings, stub)
                 app = build_app(settings, engine, features=self.features)
-                session = ShellSession(settings, stub)
                 try:
-                    while True:
-                        line = await asyncio.to_thread(read_line)
-                        if line is None or line.strip() in (":quit", ":q", "exit", "quit"):
-                            break
-                        await self.handle_line(app, session, line)
+                    yield app, self.new_session(settings, stub)
                 finally:
                     await close_app(app)
         finally:
             await engine.dispose()
 
-    async def handle_line(self, app: Any, session: ShellSession, line: str) -> None:
+    def new_session(self, settings: Settings, stub: SlackStub) -> ShellSession:
+        session = ShellSession(settings, stub)
+        if self.as_admin:
+            stub.users.setdefault(session.user.user_id, {})["is_admin"] = True
+        return session
+
+    async def handle_line(self, app: Any, session: ShellSession, line: str) -> list[Reply]:
+        """Run one typed line; what the app sent back (also printed)."""
         stripped = line.strip()
         if stripped in (":help", "?"):
             self._note(HELP)
-            return
+            return []
         if stripped == ":buttons":
             self._list_buttons(session)
-            return
+            return []
         if stripped.startswith(":press"):
-            await self._press(app, session, stripped.removeprefix(":press").strip())
-            return
+            return await self._press(app, session, stripped.removeprefix(":press").strip())
+        if stripped.startswith(":submit"):
+            return await self._submit(app, session, stripped.removeprefix(":submit").strip())
         parsed = command_line_to_text(line)
         if parsed is None:
-            return
+            return []
         command, text = parsed
         response_id = uuid.uuid4().hex
         body = slash_command_body(
@@ -162,9 +200,9 @@ class Shell:
         )
         if not self.as_json:
             self.console.print(Text(f"> {command} {text}".rstrip(), style="bold cyan"))
-        await self._exchange(app, session, body)
+        return await self._exchange(app, session, body)
 
-    async def _exchange(self, app: Any, session: ShellSession, body: str) -> None:
+    async def _exchange(self, app: Any, session: ShellSession, body: str) -> list[Reply]:
         stub = session.stub
         first = len(stub.calls)
         baseline = asyncio.all_tasks()
@@ -176,14 +214,58 @@ class Shell:
             replies.append(Reply("ack", {"status": response.status, "text": response.body}))
         elif response.body:
             replies.append(Reply("ack", _ack_payload(response.body)))
-        await wait_until_answered(stub, first, baseline, answered=bool(response.body))
+        await wait_until_answered(
+            stub, first, baseline, answered=bool(response.body), quiet=self.quiet_seconds
+        )
         for call in stub.calls[first:]:
             if call.method == RESPONSE_URL_METHOD:
                 replies.append(Reply("response_url", call.args))
             elif call.method not in _PLUMBING:
                 replies.append(Reply("api", call.args, call.method))
+            if call.method in _MODAL_METHODS and isinstance(call.args.get("view"), dict):
+                session.open_view = {"id": view_id_for(call.args), **call.args["view"]}
         session.buttons = _buttons_in(replies)
         self._show(replies, session.buttons)
+        return replies
+
+    async def _submit(self, app: Any, session: ShellSession, argument: str) -> list[Reply]:
+        view = session.open_view
+        if view is None:
+            self._note("No modal is open: `/skillgap check` opens one.")
+            return []
+        fields = parse_fields(argument)
+
+        async def lookup(view: dict[str, Any], block_id: str, typed: str) -> list[dict[str, Any]]:
+            return await self._options(app, session, view, block_id, typed)
+
+        values, problems = await submitted_state(view, fields, lookup)
+        for problem in problems:
+            self._note(f":submit: {problem}")
+        if not self.as_json:
+            self.console.print(Text(f"> [submit] {argument}".rstrip(), style="bold cyan"))
+        submitted = {**view, "state": {"values": values}}
+        session.open_view = None
+        return await self._exchange(
+            app, session, view_submission_body(submitted, user=session.user)
+        )
+
+    async def _options(
+        self, app: Any, session: ShellSession, view: dict[str, Any], block_id: str, typed: str
+    ) -> list[dict[str, Any]]:
+        """The options the app's own listener offers for words typed into a select."""
+        element = next(
+            (b.get("element") or {} for b in input_blocks(view) if b.get("block_id") == block_id),
+            {},
+        )
+        body = block_suggestion_body(
+            view, block_id, str(element.get("action_id", block_id)), typed, session.user
+        )
+        response = await app.async_dispatch(
+            signed_request(session.settings.slack_signing_secret or "", body)
+        )
+        answer = _ack_payload(response.body or "{}")
+        options = answer.get("options")
+        return [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
 
     def _show(self, replies: list[Reply], buttons: list[Button]) -> None:
         if self.as_json:
@@ -213,10 +295,10 @@ class Shell:
         for number, button in enumerate(session.buttons, start=1):
             self._note(f"{number}. {button.label}  ({button.action_id})")
 
-    async def _press(self, app: Any, session: ShellSession, argument: str) -> None:
+    async def _press(self, app: Any, session: ShellSession, argument: str) -> list[Reply]:
         if not argument.isdigit() or not 1 <= int(argument) <= len(session.buttons):
             self._note(f"Say which button: :press 1 … :press {max(1, len(session.buttons))}")
-            return
+            return []
         button = session.buttons[int(argument) - 1]
         if not self.as_json:
             self.console.print(Text(f"> [press] {button.label}", style="bold cyan"))
@@ -237,7 +319,7 @@ class Shell:
                 }
             ),
         )
-        await self._exchange(app, session, body)
+        return await self._exchange(app, session, body)
 
     def _note(self, text: str) -> None:
         if self.as_json:
@@ -494,9 +576,9 @@ def stdin_reader(prompt: str) -> Callable[[], str | None]:
     return read_line
 
 
-def run_shell(settings: Settings, *, as_json: bool = False) -> None:
+def run_shell(settings: Settings, *, as_json: bool = False, as_admin: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    shell = Shell(settings, as_json=as_json)
+    shell = Shell(settings, as_json=as_json, as_admin=as_admin)
     if sys.stdin.isatty() and not as_json:
         shell.console.print(Text("SkillGap shell — no Slack needed. " + HELP, style="dim"))
     asyncio.run(shell.run(stdin_reader("skillgap> ")))

@@ -61,11 +61,14 @@ async def choose_role(
         or (resolution.kind is MatchKind.FUZZY and not changes)
     ):
         return _chosen(resolution, query.region)
-    if resolution.kind is MatchKind.FUZZY and resolution.match is not None:
-        # Asked, not acted on: the suggestions lead with the fuzzy match.
-        rest = tuple(c for c in resolution.suggestions if c != resolution.match)
-        resolution = replace(resolution, suggestions=(resolution.match, *rest[:2]))
     known = await market.list_roles(request.team_id)
+    if changes:
+        # Asked, not acted on: the fuzzy match first, and only roles a change can use.
+        with_figures = {role.slug for role in known}
+        lead = (resolution.match,) if resolution.match is not None else ()
+        rest = tuple(c for c in resolution.suggestions if c not in lead)
+        offered = tuple(c for c in (*lead, *rest) if c.slug in with_figures)
+        resolution = replace(resolution, suggestions=offered[:3])
     return did_you_mean(
         resolution,
         kind="role",

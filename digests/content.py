@@ -18,8 +18,6 @@ from db.models import PayKind
 # and only when it rose by enough points; below that it is noise, not news.
 EMERGING_MIN_BASE_PCT = 5.0
 EMERGING_MIN_RISE_PTS = 3.0
-# Relative growth (%) is shown only from a base at least this large.
-PERCENT_MIN_BASE_PCT = 10.0
 TOP_GAPS = 5
 PAY_LABELS = {PayKind.ANNUAL: "Salary", PayKind.DAILY: "Day rate", PayKind.HOURLY: "Hourly rate"}
 
@@ -34,14 +32,6 @@ class EmergingSkill:
     @property
     def rise_pts(self) -> float | None:
         return self.demand.delta
-
-    @property
-    def rise_percent(self) -> float | None:
-        """Relative rise, only from a base where a percentage means something."""
-        base = self.demand.old
-        if base is None or base < PERCENT_MIN_BASE_PCT:
-            return None
-        return self.demand.percent
 
 
 @dataclass(frozen=True)
@@ -139,6 +129,8 @@ def emerging_skills(comparison: SnapshotComparison) -> list[EmergingSkill]:
     for change in comparison.skill_changes:
         if change.new is None:
             continue
+        if change.new.is_gap and not change.new.is_emerging:
+            continue  # a gap skill shows under gaps; it emerges only if the source says so
         is_new = change.old is None
         rose = (
             change.demand.old is not None

@@ -207,10 +207,10 @@ async def test_weekly_personal_dm_says_what_changed_for_me(sqlite_engine: AsyncE
             assert post.args["channel"] == stub.dm_channel_for(ME.user_id)
             weekly = post.text_content()
             assert "What changed for you" in weekly
-            assert "Production LLM Deployment: demand 75% → 80% (+5 pts)" in weekly
+            assert "Production LLM Deployment: demand 80% (+5 pts, was 75%)" in weekly
             assert "Model Context Protocol" in weekly  # newly emerging
-            assert "median £75,000 → £78,000 (+4.0%)" in weekly
-            assert "£650/day → £675/day" in weekly
+            assert "median £78,000 (+£3,000, +4.0%; was £75,000)" in weekly
+            assert "median £675/day (+£25/day, +3.8%; was £650/day)" in weekly
 
             # The week after: no new snapshot, nothing new for me, so no DM at all.
             await ledger.tick(engine, MONDAY + timedelta(days=7), grace=timedelta(hours=12))

@@ -251,16 +251,16 @@ async def test_salary_shows_the_change_since_the_previous_snapshot(
 ):
     shown = texts_of(await ephemeral_answer(app_with_history, "salary ai engineer"))
     assert "*Since UK market report, October 2025*" in shown
-    assert "• Permanent salary · UK: £70,000 → £75,000 (+£5,000, +7.1%)" in shown
-    assert "• Permanent salary · London: unchanged at £90,000" in shown
-    assert "• Contract day rate · UK: £600/day → £650/day (+£50/day, +8.3%)" in shown
+    assert "• Permanent salary · UK: median £75,000 (+£5,000, +7.1%; was £70,000)" in shown
+    assert "• Permanent salary · London: median unchanged at £90,000" in shown
+    assert "• Contract day rate · UK: median £650/day (+£50/day, +8.3%; was £600/day)" in shown
     # No October figure for London day rates: shown as missing, not as a change.
-    assert "• Contract day rate · London: not enough data → £750/day" in shown
+    assert "• Contract day rate · London: median £750/day (new in this report)" in shown
 
 
 async def test_emerging_marks_new_skills_as_new(app_with_history: SlackAppHarness):
     shown = texts_of(await ephemeral_answer(app_with_history, "emerging"))
-    assert "*Agentic AI Frameworks* · _new since October 2025_" in shown
+    assert "*Agentic AI Frameworks* · _new in this report_" in shown
     # Prompt Engineering was mentioned before but not as emerging.
     assert "*Prompt Engineering* · _newly emerging since October 2025_" in shown
     assert "∞" not in shown
@@ -277,7 +277,7 @@ async def test_emerging_lists_the_reports_emerging_skills(slack_app: SlackAppHar
         "Multimodal AI",
     ]:
         assert f"*{name}*" in shown
-    assert "demand 45% vs supply 12% (gap 33 pts)" in shown
+    assert "demand 45% vs supply 12%, gap 33 pts" in shown
 
 
 async def test_path_shows_ladder_tenure_moves_and_routes(slack_app: SlackAppHarness):

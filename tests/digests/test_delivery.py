@@ -40,10 +40,13 @@ async def test_a_digest_reports_changes_with_provenance_and_a_chart(harness: Dig
     [call] = [c for c in harness.stub.calls_to("chat.postMessage") if c.ok]
     assert_valid_message(call.args)
     text = texts_of(call.args)
-    assert "Model Context Protocol: new, 18% of employers" in text
-    assert "demand up from 40% to 48% (+8 pts, +20.0%)" in text  # with the base it rose from
-    assert "£75,000 → £78,000 (+£3,000, +4.0%), n = 412" in text
-    assert "£650/day → £675/day" in text
+    # Every change names its figure and unit; points and per cent are never mixed.
+    assert "Model Context Protocol: new in this report, demand 18%" in text
+    assert "AI Evaluation &amp; Safety: demand 48% (+8 pts, was 40%)" in text
+    assert "Salary, UK: median £78,000 (+£3,000, +4.0%; was £75,000), n = 412" in text
+    assert "Day rate, UK: median £675/day (+£25/day, +3.8%; was £650/day)" in text
+    assert "gap 32 pts (+7 pts)" in text
+    assert "n/a" not in text
     assert "Compared: April 2026 → May 2026" in text and "n = 1200" in text
     # The chart goes into the digest's thread, with alt text describing it.
     [complete] = harness.stub.calls_to("files.completeUploadExternal")
