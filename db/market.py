@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -33,6 +33,19 @@ from db.models import (
     SourceKind,
 )
 from db.resolve import Candidate, NameIndex, Resolution
+from db.sources import (
+    OWN_ADS,
+    Choice,
+    Offer,
+    SeriesKey,
+    age_note,
+    choose,
+    pay_differs,
+    pay_is_sound,
+    series_key,
+    shares_are_sound,
+    supply_is_sound,
+)
 
 UK = "UK"
 LONDON = "London"
@@ -72,6 +85,11 @@ class SnapshotInfo:
         return f"{self.source}, {self.period_label}"
 
     @property
+    def provenance_dated(self) -> str:
+        """`provenance` with the figures' age once old: "…, April 2026 — 7 months old"."""
+        return f"{self.source}, {self.period_and_age}"
+
+    @property
     def freshness(self) -> str:
         """How fresh computed figures are; empty for reports, whose month is in `provenance`."""
         if self.source_kind is SourceKind.JOB_ADS:
@@ -82,6 +100,43 @@ class SnapshotInfo:
     @property
     def is_team_data(self) -> bool:
         return self.team_id != PUBLIC_TEAM
+
+    @property
+    def series(self) -> SeriesKey:
+        """The series this snapshot belongs to: only snapshots of one series are compared."""
+        return series_key(
+            team_id=self.team_id,
+            kind=self.source_kind,
+            source=self.source,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            role_slug=self.role_slug,
+            region=self.region,
+        )
+
+    @property
+    def age(self) -> str:
+        """ "7 months old" once the figures' period ended more than six weeks ago, else ""."""
+        return age_note(self.period_end)
+
+    @property
+    def period_and_age(self) -> str:
+        """ "April 2026 — 7 months old", or just the period while it is recent."""
+        age = self.age
+        return f"{self.period_label} — {age}" if age else self.period_label
+
+    @property
+    def label(self) -> str:
+        """Short attribution: "Report, Apr 2026" or "Your ads, 4 weeks to 29 Nov"."""
+        if self.series.kind == OWN_ADS:
+            owner = "Your ads" if self.is_team_data else "Job ads"
+            window = self.series.window
+            ending = f"{self.period_end.day} {self.period_end:%b}"
+            period = f"week to {ending}" if window == "week" else f"{window} to {ending}"
+            return f"{owner}, {period}"
+        if self.series.window == "month":
+            return f"Report, {self.period_start:%b %Y}"
+        return f"Report, {self.period_label}"
 
 
 @dataclass(frozen=True)
@@ -96,10 +151,20 @@ class Pay:
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # The snapshot this figure comes from, when a card mixes figures of several sources.
+    origin: SnapshotInfo | None = None
 
     @property
     def unit(self) -> str:
         return PAY_UNITS[self.kind]
+
+    @property
+    def attribution(self) -> str:
+        """ "Your ads, 4 weeks to 29 Nov, n=312" — where this one figure comes from."""
+        if self.origin is None:
+            return ""
+        count = f", n={self.sample_size}" if self.sample_size else ""
+        return f"{self.origin.label}{count}"
 
 
 @dataclass(frozen=True)
@@ -127,15 +192,72 @@ class SkillStat:
 
 @dataclass(frozen=True)
 class RoleStats:
-    """One role in one snapshot: pay, skills and where the figures come from."""
+    """One role's figures: pay, skills and where they come from.
+
+    From one snapshot (`stats_for_snapshot`), or per figure from the freshest sound source
+    (`role_stats`, see db/sources.py): then `snapshot` is where the skills come from, gaps
+    and emerging skills may come from `gap_snapshot` and `emerging_snapshot`, each pay figure
+    names its `origin`, and `pay_beside` holds sound figures of the other kind of owner (a
+    team's own ads against a report) that differ materially from those shown.
+    """
 
     role: RoleSummary
     snapshot: SnapshotInfo
     pay: tuple[Pay, ...]
     skills: tuple[SkillStat, ...]
+    gap_skills: tuple[SkillStat, ...] | None = None
+    gap_snapshot: SnapshotInfo | None = None
+    emerging_from: tuple[SkillStat, ...] | None = None
+    emerging_snapshot: SnapshotInfo | None = None
+    pay_beside: tuple[Pay, ...] = ()
 
     def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)
+
+    def pay_beside_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+        """The other source's sound figure, when it differs materially from the one shown."""
+        return next((p for p in self.pay_beside if p.kind == kind and p.region == region), None)
+
+    @property
+    def sources(self) -> tuple[SnapshotInfo, ...]:
+        """Every snapshot a figure on this card comes from, the skills' source first."""
+        found: dict[int, SnapshotInfo] = {self.snapshot.id: self.snapshot}
+        for info in (self.gap_snapshot, self.emerging_snapshot):
+            if info is not None:
+                found.setdefault(info.id, info)
+        for pay in (*self.pay, *self.pay_beside):
+            if pay.origin is not None and pay.median is not None:
+                found.setdefault(pay.origin.id, pay.origin)
+        return tuple(found.values())
+
+    @property
+    def pay_sources(self) -> tuple[SnapshotInfo, ...]:
+        """The snapshots the pay figures shown come from."""
+        found: dict[int, SnapshotInfo] = {}
+        for pay in (*self.pay, *self.pay_beside):
+            if pay.origin is not None and pay.median is not None:
+                found.setdefault(pay.origin.id, pay.origin)
+        return tuple(found.values()) or (self.snapshot,)
+
+    @property
+    def mixes_sources(self) -> bool:
+        return len(self.sources) > 1
+
+    @property
+    def gaps_source(self) -> SnapshotInfo:
+        return self.gap_snapshot or self.snapshot
+
+    @property
+    def emerging_source(self) -> SnapshotInfo:
+        return self.emerging_snapshot or self.snapshot
+
+    def pay_source(self, region: str = UK) -> SnapshotInfo:
+        """Where the region's salary (else its first pay figure) comes from."""
+        shown = [p for p in self.pay if p.region == region and p.median is not None]
+        salary = self.pay_for(PayKind.ANNUAL, region)
+        chosen = salary if salary is not None and salary.median is not None else None
+        chosen = chosen or (shown[0] if shown else None)
+        return chosen.origin if chosen is not None and chosen.origin else self.snapshot
 
     @property
     def salary(self) -> Pay | None:
@@ -155,7 +277,8 @@ class RoleStats:
 
     def skills_by_gap(self) -> list[SkillStat]:
         """Skills with both demand and supply figures, largest gap first."""
-        measured = [s for s in self.skills if s.gap_points is not None]
+        skills = self.skills if self.gap_skills is None else self.gap_skills
+        measured = [s for s in skills if s.gap_points is not None]
         return sorted(measured, key=lambda s: (-(s.gap_points or 0), s.name))
 
     def top_gaps(self, limit: int = 5) -> list[SkillStat]:
@@ -165,7 +288,8 @@ class RoleStats:
         return sorted((s for s in self.skills if s.is_essential), key=_source_order)
 
     def emerging_skills(self) -> list[SkillStat]:
-        return sorted((s for s in self.skills if s.is_emerging), key=_source_order)
+        skills = self.skills if self.emerging_from is None else self.emerging_from
+        return sorted((s for s in skills if s.is_emerging), key=_source_order)
 
     def most_demanded(self, limit: int = 10) -> list[SkillStat]:
         """Skills employers ask for most: by demand % where measured, else the source's order."""
@@ -445,19 +569,24 @@ class MarketReader:
         as_of: date | None = None,
         source: str | None = None,
     ) -> RoleStats | None:
-        """The role's figures from its newest snapshot (on or before `as_of`), or None."""
+        """The role's figures (on or before `as_of`), or None when no snapshot has any.
+
+        Each figure comes from the freshest series with a sound sample for it
+        (`blend_stats`, the rule of db/sources.py).
+        """
 
         async def compute() -> RoleStats | None:
             async with self._sessions() as session:
                 role = await _role_by_slug(session, role_slug)
                 if role is None:
                     return None
-                snapshot = await self._latest_snapshot(
+                snapshots = await _candidate_snapshots(
                     session, role, team_id, region, as_of, source
                 )
-                if snapshot is None:
+                if not snapshots:
                     return None
-                return await _stats_for(session, role, snapshot)
+                candidates = [await _stats_for(session, role, s) for s in snapshots]
+                return blend_stats(candidates)
 
         result: RoleStats | None = await self._cached(
             ("stats", role_slug, team_id, region, as_of, source), compute
@@ -592,10 +721,11 @@ class MarketReader:
         older_id: int | None = None,
         newer_id: int | None = None,
     ) -> SnapshotComparison | None:
-        """Changes between two snapshots of one role, source and region.
+        """Changes between two snapshots of one series (source, window, owner) and region.
 
-        By default the newest snapshot against the one before it from the same source; None
-        when there is no earlier snapshot to compare with.
+        By default the newest snapshot against the one before it in the same series; None
+        when there is no earlier snapshot to compare with, or when the two given snapshots
+        belong to different series.
         """
         async with self._sessions() as session:
             role = await _role_by_slug(session, role_slug)
@@ -611,7 +741,7 @@ class MarketReader:
             if older_id is not None:
                 older = await session.get(MarketSnapshot, older_id)
             else:
-                older = (
+                earlier = (
                     await session.exec(
                         select(MarketSnapshot)
                         .where(
@@ -623,8 +753,15 @@ class MarketReader:
                         )
                         .order_by(col(MarketSnapshot.period_end).desc())
                     )
-                ).first()
+                ).all()
+                series = _snapshot_info(newer, role).series
+                older = next((s for s in earlier if _snapshot_info(s, role).series == series), None)
             if older is None or older.team_id not in (PUBLIC_TEAM, team_id):
+                return None
+            if older.role_id != role.id or newer.role_id != role.id:
+                return None
+            # Different sources, windows or owners measure different things: never compared.
+            if _snapshot_info(older, role).series != _snapshot_info(newer, role).series:
                 return None
             old_stats = await _stats_for(session, role, older)
             new_stats = await _stats_for(session, role, newer)
@@ -690,6 +827,117 @@ class MarketReader:
             col(MarketSnapshot.id).desc(),
         )
         return (await session.exec(query)).first()
+
+
+# Older snapshots of one series looked at for a sound figure when the newest ones are thin.
+SNAPSHOTS_PER_SERIES = 6
+
+
+async def _candidate_snapshots(
+    session: AsyncSession,
+    role: Role,
+    team_id: str,
+    region: str,
+    as_of: date | None,
+    source: str | None,
+) -> list[MarketSnapshot]:
+    """The newest few snapshots of every series visible to the team, newest first."""
+    query = select(MarketSnapshot).where(
+        MarketSnapshot.role_id == role.id,
+        MarketSnapshot.region == region,
+        col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+    )
+    if as_of is not None:
+        query = query.where(col(MarketSnapshot.period_start) <= as_of)
+    if source is not None:
+        query = query.where(MarketSnapshot.source == source)
+    query = query.order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
+    kept: list[MarketSnapshot] = []
+    per_series: dict[SeriesKey, int] = {}
+    for snapshot in (await session.exec(query)).all():
+        key = _snapshot_info(snapshot, role).series
+        if per_series.get(key, 0) < SNAPSHOTS_PER_SERIES:
+            per_series[key] = per_series.get(key, 0) + 1
+            kept.append(snapshot)
+    return kept
+
+
+def _offer(stats: RoleStats, figure: Any, sound: bool) -> Offer[Any]:
+    info = stats.snapshot
+    return Offer(figure, sound, info.team_id, info.period_start, info.period_end, info.id)
+
+
+def blend_stats(candidates: Sequence[RoleStats]) -> RoleStats:
+    """One card's figures from several single-snapshot stats of one role and region.
+
+    Skills, gaps, emerging skills and each pay figure are chosen apart, each from the
+    freshest series whose own sample for it is sound (db/sources.py); pay of the other kind
+    of owner is kept beside when it is sound and differs materially.
+    """
+    skills: Choice[RoleStats] = choose(
+        [_offer(c, c, shares_are_sound(c.snapshot.sample_size)) for c in candidates if c.skills]
+    )
+    main = skills.chosen.figure if skills.chosen is not None else candidates[0]
+    gaps = choose(
+        [
+            _offer(
+                c,
+                c,
+                supply_is_sound(
+                    c.snapshot.sample_size,
+                    c.snapshot.supply_sample_size,
+                    any(s.gap_points is not None for s in c.skills),
+                ),
+            )
+            for c in candidates
+        ]
+    )
+    emerging = choose(
+        [
+            _offer(c, c, shares_are_sound(c.snapshot.sample_size))
+            for c in candidates
+            if any(s.is_emerging for s in c.skills)
+        ]
+    )
+    pay: list[Pay] = []
+    beside: list[Pay] = []
+    for kind, region in sorted(
+        {(p.kind, p.region) for c in candidates for p in c.pay}, key=_pay_order
+    ):
+        offers = [
+            _offer(c, figure, pay_is_sound(figure.median, figure.sample_size))
+            for c in candidates
+            if (figure := c.pay_for(kind, region)) is not None
+        ]
+        choice: Choice[Pay] = choose(offers)
+        assert choice.chosen is not None
+        chosen = choice.chosen.figure
+        pay.append(chosen)
+        other = None if choice.beside is None else choice.beside.figure
+        if (
+            other is not None
+            and chosen.median is not None
+            and other.median is not None
+            and pay_differs(chosen.median, other.median)
+        ):
+            beside.append(other)
+    gap_stats = None if gaps.chosen is None or not gaps.chosen.sound else gaps.chosen.figure
+    emerging_stats = (
+        None if emerging.chosen is None or not emerging.chosen.sound else emerging.chosen.figure
+    )
+    return replace(
+        main,
+        pay=tuple(pay),
+        gap_skills=None if gap_stats is None else gap_stats.skills,
+        gap_snapshot=None if gap_stats is None else gap_stats.snapshot,
+        emerging_from=None if emerging_stats is None else emerging_stats.skills,
+        emerging_snapshot=None if emerging_stats is None else emerging_stats.snapshot,
+        pay_beside=tuple(beside),
+    )
+
+
+def _pay_order(key: tuple[PayKind, str]) -> tuple[int, bool, str]:
+    return (list(PayKind).index(key[0]), key[1] != UK, key[1])
 
 
 def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
@@ -772,10 +1020,11 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                     p75=row.p75,
                     p90=row.p90,
                     sample_size=row.sample_size,
+                    origin=info,
                 )
                 for row in pay_rows
             ),
-            key=lambda p: (list(PayKind).index(p.kind), p.region != UK, p.region),
+            key=lambda p: _pay_order((p.kind, p.region)),
         )
     )
     skills = tuple(
