@@ -13,14 +13,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot.settings import load_settings
-from db.engine import create_engine, prepare, session_factory
+from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.pipeline import Ingestor, IngestSummary, explain_postings, known_roles
+from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
+from db.ingest.summary import IngestSummary
 from db.ingest.taxonomy import load_taxonomy
+from db.settings import load_settings
+from db.startup import prepare
 
 ingest_app = typer.Typer(
     help="Compute weekly market figures from your own job ads and candidates.",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from enum import StrEnum
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -16,8 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
-from db.ingest.cooccurrence import CooccurringSkill, cooccurring_skills
+from db.importers.document import slugify
+from db.ingest.taxonomy import load_taxonomy
+from db.market_comparison import SnapshotComparison, compare_stats
+from db.market_figures import (
+    LONDON,
+    UK,
+    AskedTogether,
+    Pay,
+    RolePath,
+    RoleStats,
+    RoleSummary,
+    SkillAcrossMarket,
+    SkillObservation,
+    SkillStat,
+    SnapshotInfo,
+    source_order,
+)
+from db.market_precedence import blend_stats, pay_order
 from db.models import (
     PUBLIC_TEAM,
     MarketSnapshot,
@@ -33,454 +50,7 @@ from db.models import (
     SourceKind,
 )
 from db.resolve import Candidate, NameIndex, Resolution
-from db.sources import (
-    OWN_ADS,
-    Choice,
-    Offer,
-    SeriesKey,
-    age_note,
-    choose,
-    pay_differs,
-    pay_is_sound,
-    series_key,
-    shares_are_sound,
-    supply_is_sound,
-)
-
-UK = "UK"
-LONDON = "London"
-# How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
-PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
-
-
-@dataclass(frozen=True)
-class RoleSummary:
-    slug: str
-    title: str
-    summary: str
-    typical_tenure_months: int | None
-    latest: SnapshotInfo | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    id: int
-    role_slug: str
-    role_title: str
-    region: str
-    published_on: date
-    period_label: str
-    period_start: date
-    period_end: date
-    source: str
-    source_kind: SourceKind
-    imported_at: datetime
-    team_id: str
-    sample_size: int | None
-    supply_sample_size: int | None
-
-    @property
-    def provenance(self) -> str:
-        """Where the figures come from and how fresh they are: "UK market report, April 2026"."""
-        return f"{self.source}, {self.period_label}"
-
-    @property
-    def provenance_dated(self) -> str:
-        """`provenance` with the figures' age once old: "…, April 2026 — 7 months old"."""
-        return f"{self.source}, {self.period_and_age}"
-
-    @property
-    def freshness(self) -> str:
-        """How fresh computed figures are; empty for reports, whose month is in `provenance`."""
-        if self.source_kind is SourceKind.JOB_ADS:
-            return f"ads up to {self.period_end.day} {self.period_end:%b %Y}"
-        # A report states only its month ("Updated April 2026"), so no day is claimed.
-        return ""
-
-    @property
-    def is_team_data(self) -> bool:
-        return self.team_id != PUBLIC_TEAM
-
-    @property
-    def series(self) -> SeriesKey:
-        """The series this snapshot belongs to: only snapshots of one series are compared."""
-        return series_key(
-            team_id=self.team_id,
-            kind=self.source_kind,
-            source=self.source,
-            period_start=self.period_start,
-            period_end=self.period_end,
-            role_slug=self.role_slug,
-            region=self.region,
-        )
-
-    @property
-    def age(self) -> str:
-        """ "7 months old" once the figures' period ended more than six weeks ago, else ""."""
-        return age_note(self.period_end)
-
-    @property
-    def period_and_age(self) -> str:
-        """ "April 2026 — 7 months old", or just the period while it is recent."""
-        age = self.age
-        return f"{self.period_label} — {age}" if age else self.period_label
-
-    @property
-    def label(self) -> str:
-        """Short attribution: "Report, Apr 2026" or "Your ads, 4 weeks to 29 Nov"."""
-        if self.series.kind == OWN_ADS:
-            owner = "Your ads" if self.is_team_data else "Job ads"
-            window = self.series.window
-            ending = f"{self.period_end.day} {self.period_end:%b}"
-            period = f"week to {ending}" if window == "week" else f"{window} to {ending}"
-            return f"{owner}, {period}"
-        if self.series.window == "month":
-            return f"Report, {self.period_start:%b %Y}"
-        return f"Report, {self.period_label}"
-
-
-@dataclass(frozen=True)
-class Pay:
-    kind: PayKind
-    region: str
-    median: float | None
-    low: float | None
-    high: float | None
-    p10: float | None = None
-    p25: float | None = None
-    p75: float | None = None
-    p90: float | None = None
-    sample_size: int | None = None
-    # The snapshot this figure comes from, when a card mixes figures of several sources.
-    origin: SnapshotInfo | None = None
-
-    @property
-    def unit(self) -> str:
-        return PAY_UNITS[self.kind]
-
-    @property
-    def attribution(self) -> str:
-        """ "Your ads, 4 weeks to 29 Nov, n=312" — where this one figure comes from."""
-        if self.origin is None:
-            return ""
-        count = f", n={self.sample_size}" if self.sample_size else ""
-        return f"{self.origin.label}{count}"
-
-
-@dataclass(frozen=True)
-class SkillStat:
-    name: str
-    slug: str
-    demand_pct: float | None
-    supply_pct: float | None
-    is_essential: bool = False
-    is_emerging: bool = False
-    is_gap: bool = False
-    rank: int | None = None
-    sample_size: int | None = None
-    note: str = ""
-    demand_low_pct: float | None = None
-    demand_high_pct: float | None = None
-
-    @property
-    def gap_points(self) -> float | None:
-        """Employer demand minus candidate supply, in percentage points."""
-        if self.demand_pct is None or self.supply_pct is None:
-            return None
-        return round(self.demand_pct - self.supply_pct, 1)
-
-
-@dataclass(frozen=True)
-class RoleStats:
-    """One role's figures: pay, skills and where they come from.
-
-    From one snapshot (`stats_for_snapshot`), or per figure from the freshest sound source
-    (`role_stats`, see db/sources.py): then `snapshot` is where the skills come from, gaps
-    and emerging skills may come from `gap_snapshot` and `emerging_snapshot`, each pay figure
-    names its `origin`, and `pay_beside` holds sound figures of the other kind of owner (a
-    team's own ads against a report) that differ materially from those shown.
-    """
-
-    role: RoleSummary
-    snapshot: SnapshotInfo
-    pay: tuple[Pay, ...]
-    skills: tuple[SkillStat, ...]
-    gap_skills: tuple[SkillStat, ...] | None = None
-    gap_snapshot: SnapshotInfo | None = None
-    emerging_from: tuple[SkillStat, ...] | None = None
-    emerging_snapshot: SnapshotInfo | None = None
-    pay_beside: tuple[Pay, ...] = ()
-
-    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
-        return next((p for p in self.pay if p.kind == kind and p.region == region), None)
-
-    def pay_beside_for(self, kind: PayKind, region: str = UK) -> Pay | None:
-        """The other source's sound figure, when it differs materially from the one shown."""
-        return next((p for p in self.pay_beside if p.kind == kind and p.region == region), None)
-
-    @property
-    def sources(self) -> tuple[SnapshotInfo, ...]:
-        """Every snapshot a figure on this card comes from, the skills' source first."""
-        found: dict[int, SnapshotInfo] = {self.snapshot.id: self.snapshot}
-        for info in (self.gap_snapshot, self.emerging_snapshot):
-            if info is not None:
-                found.setdefault(info.id, info)
-        for pay in (*self.pay, *self.pay_beside):
-            if pay.origin is not None and pay.median is not None:
-                found.setdefault(pay.origin.id, pay.origin)
-        return tuple(found.values())
-
-    @property
-    def pay_sources(self) -> tuple[SnapshotInfo, ...]:
-        """The snapshots the pay figures shown come from."""
-        found: dict[int, SnapshotInfo] = {}
-        for pay in (*self.pay, *self.pay_beside):
-            if pay.origin is not None and pay.median is not None:
-                found.setdefault(pay.origin.id, pay.origin)
-        return tuple(found.values()) or (self.snapshot,)
-
-    @property
-    def mixes_sources(self) -> bool:
-        return len(self.sources) > 1
-
-    @property
-    def gaps_source(self) -> SnapshotInfo:
-        return self.gap_snapshot or self.snapshot
-
-    @property
-    def emerging_source(self) -> SnapshotInfo:
-        return self.emerging_snapshot or self.snapshot
-
-    def pay_source(self, region: str = UK) -> SnapshotInfo:
-        """Where the region's salary (else its first pay figure) comes from."""
-        shown = [p for p in self.pay if p.region == region and p.median is not None]
-        salary = self.pay_for(PayKind.ANNUAL, region)
-        chosen = salary if salary is not None and salary.median is not None else None
-        chosen = chosen or (shown[0] if shown else None)
-        return chosen.origin if chosen is not None and chosen.origin else self.snapshot
-
-    @property
-    def salary(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, UK)
-
-    @property
-    def salary_london(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, LONDON)
-
-    @property
-    def day_rate(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, UK)
-
-    @property
-    def day_rate_london(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, LONDON)
-
-    def skills_by_gap(self) -> list[SkillStat]:
-        """Skills with both demand and supply figures, largest gap first."""
-        skills = self.skills if self.gap_skills is None else self.gap_skills
-        measured = [s for s in skills if s.gap_points is not None]
-        return sorted(measured, key=lambda s: (-(s.gap_points or 0), s.name))
-
-    def top_gaps(self, limit: int = 5) -> list[SkillStat]:
-        return self.skills_by_gap()[:limit]
-
-    def essential_skills(self) -> list[SkillStat]:
-        return sorted((s for s in self.skills if s.is_essential), key=_source_order)
-
-    def emerging_skills(self) -> list[SkillStat]:
-        skills = self.skills if self.emerging_from is None else self.emerging_from
-        return sorted((s for s in skills if s.is_emerging), key=_source_order)
-
-    def most_demanded(self, limit: int = 10) -> list[SkillStat]:
-        """Skills employers ask for most: by demand % where measured, else the source's order."""
-        with_demand = sorted(
-            (s for s in self.skills if s.demand_pct is not None),
-            key=lambda s: (-(s.demand_pct or 0), s.name),
-        )
-        return with_demand[:limit] if with_demand else self.essential_skills()[:limit]
-
-
-def _source_order(stat: SkillStat) -> tuple[int, str]:
-    return (stat.rank if stat.rank is not None else 10_000, stat.name)
-
-
-@dataclass(frozen=True)
-class RolePath:
-    role_title: str
-    ladder: tuple[str, ...]
-    lateral_moves: tuple[str, ...]
-    entry_routes: tuple[str, ...]
-    typical_tenure_months: int | None
-
-    @property
-    def next_step(self) -> str | None:
-        """The rung above the role itself on its ladder, when the ladder names the role."""
-        for position, step in enumerate(self.ladder):
-            titles = [part.strip().lower() for part in step.split("/")]
-            if self.role_title.lower() in titles and position + 1 < len(self.ladder):
-                return self.ladder[position + 1]
-        return None
-
-
-@dataclass(frozen=True)
-class SkillObservation:
-    snapshot: SnapshotInfo
-    stat: SkillStat
-
-
-@dataclass(frozen=True)
-class SkillAcrossMarket:
-    """One skill's figures in every role and snapshot that mentions it, newest first."""
-
-    name: str
-    slug: str
-    observations: tuple[SkillObservation, ...]
-
-
-@dataclass(frozen=True)
-class AskedTogether:
-    """Skills that job ads ask for alongside one skill, in one computed snapshot."""
-
-    snapshot: SnapshotInfo
-    partners: tuple[CooccurringSkill, ...]
-
-
-@dataclass(frozen=True)
-class Change:
-    old: float | None
-    new: float | None
-
-    @property
-    def delta(self) -> float | None:
-        if self.old is None or self.new is None:
-            return None
-        return round(self.new - self.old, 2)
-
-    @property
-    def percent(self) -> float | None:
-        if self.delta is None or not self.old:
-            return None
-        return round(100 * self.delta / self.old, 1)
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new
-
-
-@dataclass(frozen=True)
-class PayChange:
-    kind: PayKind
-    region: str
-    median: Change
-    low: Change
-    high: Change
-    old_sample_size: int | None
-    new_sample_size: int | None
-
-    @property
-    def changed(self) -> bool:
-        return self.median.changed or self.low.changed or self.high.changed
-
-
-class SkillMovement(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
-    MOVED = "moved"
-    UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class SkillChange:
-    name: str
-    slug: str
-    old: SkillStat | None
-    new: SkillStat | None
-
-    @property
-    def movement(self) -> SkillMovement:
-        if self.old is None:
-            return SkillMovement.ADDED
-        if self.new is None:
-            return SkillMovement.REMOVED
-        if (
-            self.demand.changed
-            or self.supply.changed
-            or self.old.is_emerging != self.new.is_emerging
-            or self.old.is_essential != self.new.is_essential
-            or self.old.is_gap != self.new.is_gap
-        ):
-            return SkillMovement.MOVED
-        return SkillMovement.UNCHANGED
-
-    @property
-    def demand(self) -> Change:
-        return Change(_attr(self.old, "demand_pct"), _attr(self.new, "demand_pct"))
-
-    @property
-    def supply(self) -> Change:
-        return Change(_attr(self.old, "supply_pct"), _attr(self.new, "supply_pct"))
-
-    @property
-    def gap(self) -> Change:
-        return Change(
-            None if self.old is None else self.old.gap_points,
-            None if self.new is None else self.new.gap_points,
-        )
-
-    @property
-    def newly_emerging(self) -> bool:
-        return self.new is not None and self.new.is_emerging and not _flag(self.old, "is_emerging")
-
-
-def _attr(figures: SkillStat | Pay | None, name: str) -> float | None:
-    """A figure of a skill or pay entry that may be missing from one of two snapshots."""
-    return None if figures is None else getattr(figures, name)
-
-
-def _flag(stat: SkillStat | None, name: str) -> bool:
-    return False if stat is None else bool(getattr(stat, name))
-
-
-@dataclass(frozen=True)
-class SnapshotComparison:
-    """What changed for a role between two snapshots of the same source and region."""
-
-    role_title: str
-    older: SnapshotInfo
-    newer: SnapshotInfo
-    pay_changes: tuple[PayChange, ...]
-    skill_changes: tuple[SkillChange, ...]
-
-    def _with(self, movement: SkillMovement) -> list[SkillChange]:
-        return [change for change in self.skill_changes if change.movement is movement]
-
-    @property
-    def skills_added(self) -> list[SkillChange]:
-        return self._with(SkillMovement.ADDED)
-
-    @property
-    def skills_removed(self) -> list[SkillChange]:
-        return self._with(SkillMovement.REMOVED)
-
-    @property
-    def skills_moved(self) -> list[SkillChange]:
-        return self._with(SkillMovement.MOVED)
-
-    @property
-    def newly_emerging(self) -> list[SkillChange]:
-        return [change for change in self.skill_changes if change.newly_emerging]
-
-    @property
-    def gap_changes(self) -> list[SkillChange]:
-        """Skills whose gap moved, by how far it moved."""
-        moved = [c for c in self.skill_changes if c.gap.delta not in (None, 0)]
-        return sorted(moved, key=lambda c: (-abs(c.gap.delta or 0), c.name))
-
-    @property
-    def has_changes(self) -> bool:
-        return any(p.changed for p in self.pay_changes) or any(
-            c.movement is not SkillMovement.UNCHANGED for c in self.skill_changes
-        )
+from db.sources import SeriesKey
 
 
 @dataclass
@@ -572,7 +142,7 @@ class MarketReader:
         """The role's figures (on or before `as_of`), or None when no snapshot has any.
 
         Each figure comes from the freshest series with a sound sample for it
-        (`blend_stats`, the rule of db/sources.py).
+        (db/market_precedence.py, by the rule of db/sources.py).
         """
 
         async def compute() -> RoleStats | None:
@@ -790,6 +360,7 @@ class MarketReader:
                     return _index_of(
                         [(r.id, r.slug, r.title) for r in role_rows],
                         [(a.role_id, a.alias) for a in role_aliases],
+                        known_elsewhere=_taxonomy_roles(),
                     )
                 skill_rows = (await session.exec(select(Skill))).all()
                 skill_aliases = (await session.exec(select(SkillAlias))).all()
@@ -829,6 +400,32 @@ class MarketReader:
         return (await session.exec(query)).first()
 
 
+def _index_of(
+    owners: Sequence[tuple[int | None, str, str]],
+    aliases: Sequence[tuple[int, str]],
+    *,
+    known_elsewhere: Sequence[tuple[Candidate, tuple[str, ...]]] = (),
+) -> NameIndex:
+    by_id: dict[int | None, tuple[Candidate, list[str]]] = {
+        owner_id: (Candidate(slug, name), []) for owner_id, slug, name in owners
+    }
+    for owner_id, alias in aliases:
+        if owner_id in by_id:
+            by_id[owner_id][1].append(alias)
+    entries: list[tuple[Candidate, Sequence[str]]] = list(by_id.values())
+    stored = {candidate.slug for candidate, _ in entries}
+    entries += [(c, names) for c, names in known_elsewhere if c.slug not in stored]
+    return NameIndex(entries)
+
+
+def _taxonomy_roles() -> list[tuple[Candidate, tuple[str, ...]]]:
+    """Roles the taxonomy names though the store may hold no figures for them yet: a person
+    typing "ml engineer" is told that, not answered with a neighbouring role's figures."""
+    return [
+        (Candidate(slugify(rule.title), rule.title), rule.aliases) for rule in load_taxonomy().roles
+    ]
+
+
 # Older snapshots of one series looked at for a sound figure when the newest ones are thin.
 SNAPSHOTS_PER_SERIES = 6
 
@@ -860,132 +457,6 @@ async def _candidate_snapshots(
             per_series[key] = per_series.get(key, 0) + 1
             kept.append(snapshot)
     return kept
-
-
-def _offer(stats: RoleStats, figure: Any, sound: bool) -> Offer[Any]:
-    info = stats.snapshot
-    return Offer(figure, sound, info.team_id, info.period_start, info.period_end, info.id)
-
-
-def blend_stats(candidates: Sequence[RoleStats]) -> RoleStats:
-    """One card's figures from several single-snapshot stats of one role and region.
-
-    Skills, gaps, emerging skills and each pay figure are chosen apart, each from the
-    freshest series whose own sample for it is sound (db/sources.py); pay of the other kind
-    of owner is kept beside when it is sound and differs materially.
-    """
-    skills: Choice[RoleStats] = choose(
-        [_offer(c, c, shares_are_sound(c.snapshot.sample_size)) for c in candidates if c.skills]
-    )
-    main = skills.chosen.figure if skills.chosen is not None else candidates[0]
-    gaps = choose(
-        [
-            _offer(
-                c,
-                c,
-                supply_is_sound(
-                    c.snapshot.sample_size,
-                    c.snapshot.supply_sample_size,
-                    any(s.gap_points is not None for s in c.skills),
-                ),
-            )
-            for c in candidates
-        ]
-    )
-    emerging = choose(
-        [
-            _offer(c, c, shares_are_sound(c.snapshot.sample_size))
-            for c in candidates
-            if any(s.is_emerging for s in c.skills)
-        ]
-    )
-    pay: list[Pay] = []
-    beside: list[Pay] = []
-    for kind, region in sorted(
-        {(p.kind, p.region) for c in candidates for p in c.pay}, key=_pay_order
-    ):
-        offers = [
-            _offer(c, figure, pay_is_sound(figure.median, figure.sample_size))
-            for c in candidates
-            if (figure := c.pay_for(kind, region)) is not None
-        ]
-        choice: Choice[Pay] = choose(offers)
-        assert choice.chosen is not None
-        chosen = choice.chosen.figure
-        pay.append(chosen)
-        other = None if choice.beside is None else choice.beside.figure
-        if (
-            other is not None
-            and chosen.median is not None
-            and other.median is not None
-            and pay_differs(chosen.median, other.median)
-        ):
-            beside.append(other)
-    gap_stats = None if gaps.chosen is None or not gaps.chosen.sound else gaps.chosen.figure
-    emerging_stats = (
-        None if emerging.chosen is None or not emerging.chosen.sound else emerging.chosen.figure
-    )
-    return replace(
-        main,
-        pay=tuple(pay),
-        gap_skills=None if gap_stats is None else gap_stats.skills,
-        gap_snapshot=None if gap_stats is None else gap_stats.snapshot,
-        emerging_from=None if emerging_stats is None else emerging_stats.skills,
-        emerging_snapshot=None if emerging_stats is None else emerging_stats.snapshot,
-        pay_beside=tuple(beside),
-    )
-
-
-def _pay_order(key: tuple[PayKind, str]) -> tuple[int, bool, str]:
-    return (list(PayKind).index(key[0]), key[1] != UK, key[1])
-
-
-def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
-    """The changes from one snapshot's figures to another's."""
-    pay_keys = sorted(
-        {(p.kind, p.region) for p in (*old.pay, *new.pay)},
-        key=lambda key: (list(PayKind).index(key[0]), key[1] != UK, key[1]),
-    )
-    pay_changes = []
-    for kind, region in pay_keys:
-        before, after = old.pay_for(kind, region), new.pay_for(kind, region)
-        pay_changes.append(
-            PayChange(
-                kind,
-                region,
-                Change(_attr(before, "median"), _attr(after, "median")),
-                Change(_attr(before, "low"), _attr(after, "low")),
-                Change(_attr(before, "high"), _attr(after, "high")),
-                None if before is None else before.sample_size,
-                None if after is None else after.sample_size,
-            )
-        )
-    old_skills = {s.slug: s for s in old.skills}
-    new_skills = {s.slug: s for s in new.skills}
-    skill_changes = [
-        SkillChange(
-            (new_skills.get(slug) or old_skills[slug]).name,
-            slug,
-            old_skills.get(slug),
-            new_skills.get(slug),
-        )
-        for slug in sorted(old_skills.keys() | new_skills.keys())
-    ]
-    return SnapshotComparison(
-        new.role.title, old.snapshot, new.snapshot, tuple(pay_changes), tuple(skill_changes)
-    )
-
-
-def _index_of(
-    owners: Sequence[tuple[int | None, str, str]], aliases: Sequence[tuple[int, str]]
-) -> NameIndex:
-    by_id: dict[int | None, tuple[Candidate, list[str]]] = {
-        owner_id: (Candidate(slug, name), []) for owner_id, slug, name in owners
-    }
-    for owner_id, alias in aliases:
-        if owner_id in by_id:
-            by_id[owner_id][1].append(alias)
-    return NameIndex(by_id.values())
 
 
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
@@ -1024,13 +495,13 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                 )
                 for row in pay_rows
             ),
-            key=lambda p: _pay_order((p.kind, p.region)),
+            key=lambda p: pay_order((p.kind, p.region)),
         )
     )
     skills = tuple(
         sorted(
             (_skill_stat(figure, skill) for figure, skill in skill_rows),
-            key=_source_order,
+            key=source_order,
         )
     )
     return RoleStats(_role_summary(role, info), info, pay, skills)
