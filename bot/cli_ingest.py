@@ -16,9 +16,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.pipeline import Ingestor, IngestSummary, explain_postings, known_roles
+from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
+from db.ingest.summary import IngestSummary
 from db.ingest.taxonomy import load_taxonomy
 from db.settings import load_settings
 from db.startup import prepare
