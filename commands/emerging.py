@@ -47,6 +47,7 @@ async def answer_emerging(request: CommandRequest) -> SlackMessage:
         older=comparison.older if comparison else None,
         title=f"Emerging skills · {stats.role.title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note=region_note(chosen, stats),
         shared=request.shared,
         share_command=rerun_command("emerging", chosen.slug, chosen.region),

@@ -64,6 +64,7 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
         older=comparison.older if comparison else None,
         title=f"Pay · {stats.role.title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note="",
         shared=request.shared,
         share_command=rerun_command("salary", chosen.slug, chosen.region),

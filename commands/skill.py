@@ -68,6 +68,7 @@ async def answer_skill(request: CommandRequest) -> SlackMessage:
         groups=skill_histories(across),
         title=f"Skill · {across.name}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note="",
         shared=request.shared,
         share_command=f"skill {chosen.slug}",

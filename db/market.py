@@ -17,6 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
+from db.importers.document import slugify
+from db.ingest.taxonomy import load_taxonomy
 from db.market_comparison import SnapshotComparison, compare_stats
 from db.market_figures import (
     LONDON,
@@ -343,6 +345,7 @@ class MarketReader:
                     return _index_of(
                         [(r.id, r.slug, r.title) for r in role_rows],
                         [(a.role_id, a.alias) for a in role_aliases],
+                        known_elsewhere=_taxonomy_roles(),
                     )
                 skill_rows = (await session.exec(select(Skill))).all()
                 skill_aliases = (await session.exec(select(SkillAlias))).all()
@@ -383,7 +386,10 @@ class MarketReader:
 
 
 def _index_of(
-    owners: Sequence[tuple[int | None, str, str]], aliases: Sequence[tuple[int, str]]
+    owners: Sequence[tuple[int | None, str, str]],
+    aliases: Sequence[tuple[int, str]],
+    *,
+    known_elsewhere: Sequence[tuple[Candidate, tuple[str, ...]]] = (),
 ) -> NameIndex:
     by_id: dict[int | None, tuple[Candidate, list[str]]] = {
         owner_id: (Candidate(slug, name), []) for owner_id, slug, name in owners
@@ -391,7 +397,18 @@ def _index_of(
     for owner_id, alias in aliases:
         if owner_id in by_id:
             by_id[owner_id][1].append(alias)
-    return NameIndex(by_id.values())
+    entries: list[tuple[Candidate, Sequence[str]]] = list(by_id.values())
+    stored = {candidate.slug for candidate, _ in entries}
+    entries += [(c, names) for c, names in known_elsewhere if c.slug not in stored]
+    return NameIndex(entries)
+
+
+def _taxonomy_roles() -> list[tuple[Candidate, tuple[str, ...]]]:
+    """Roles the taxonomy names though the store may hold no figures for them yet: a person
+    typing "ml engineer" is told that, not answered with a neighbouring role's figures."""
+    return [
+        (Candidate(slugify(rule.title), rule.title), rule.aliases) for rule in load_taxonomy().roles
+    ]
 
 
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -42,6 +42,9 @@ from templates import SlackMessage, render_message
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "skillgap_delivery"
+
+# Calls that leave something in Slack: made only while this worker holds the delivery's lease.
+POSTING_METHODS = frozenset({"chat.postMessage", "files_upload_v2"})
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,17 @@ class _Attempt:
     message_ts: str | None = None
     parts_sent: int = 0
     rate_limited: int = field(default=0)
+    # When this worker's lease runs out, as last written to the ledger.
+    lease_until: datetime | None = None
     # Progress of the final step, written together with the delivery's close (one write).
     unrecorded: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back without their zone; the ledger writes them in UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 class DigestSender:
@@ -254,6 +266,7 @@ class DigestSender:
             channel_id=delivery.channel_id or "",
             message_ts=delivery.message_ts,
             parts_sent=delivery.parts_sent,
+            lease_until=_as_utc(delivery.lease_expires_at),
         )
         try:
             composer = self._composers.get(DeliveryKind(delivery.kind))
@@ -448,17 +461,31 @@ class DigestSender:
 
     async def _progress(self, attempt: _Attempt, **values: Any) -> None:
         assert attempt.delivery.id is not None
+        now = self.clock()
         kept = await ledger.record_progress(
             self.engine,
             attempt.delivery.id,
             attempt.worker,
-            now=self.clock(),
+            now=now,
             lease=self.config.lease,
             **values,
         )
         if not kept:
             # Another worker took over after our lease ran out: stop, it will finish the job.
             raise DeliveryFailed("lease lost", retryable=False)
+        attempt.lease_until = now + self.config.lease
+
+    async def _hold_lease(self, attempt: _Attempt) -> None:
+        """Renew the lease before posting once half of it has gone.
+
+        A row claimed in a batch can wait behind the rate limiters (or a busy machine) until
+        its lease runs out and another worker claims it; posting then would post twice. The
+        renewal is fenced on the lease owner, so a lost lease stops this attempt instead.
+        """
+        if attempt.lease_until is None:
+            return
+        if self.clock() >= attempt.lease_until - self.config.lease / 2:
+            await self._progress(attempt)
 
     async def _call(self, attempt: _Attempt, method: str, **arguments: Any) -> Any:
         """One Web API call, paced by the rate limiters and waiting out 429s."""
@@ -472,6 +499,8 @@ class DigestSender:
                 )
                 if wait > 0:
                     await asyncio.sleep(wait)
+            if method in POSTING_METHODS:
+                await self._hold_lease(attempt)
             try:
                 call = getattr(attempt.client, method.replace(".", "_"))
                 return await call(**arguments)

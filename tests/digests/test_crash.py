@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.slack_stub import SlackStub, StubReply, StubRequest
+from bot.slack_stub import SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 from db.digest_models import DeliveryStatus
 from db.engine import create_engine
 from db.importers.store import store_documents
@@ -28,7 +29,7 @@ SUBSCRIBED = datetime(2026, 5, 25, 12, tzinfo=UTC)
 MONDAY = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
+def worker_environment(harness: DigestHarness, url: str, lease_seconds: int) -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -39,7 +40,7 @@ def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
         SLACK_BOT_TOKEN=harness.tokens[TEAM],
         SLACK_SIGNING_SECRET="unused-here",
         SLACK_API_URL=harness.stub.api_url,
-        SKILLGAP_DIGEST_LEASE_SECONDS="2",
+        SKILLGAP_DIGEST_LEASE_SECONDS=str(lease_seconds),
         SKILLGAP_DIGEST_WORKSPACE_RATE="1000",
         SKILLGAP_DIGEST_BACKOFF_SECONDS="0",
         SKILLGAP_LOG_LEVEL="WARNING",
@@ -48,7 +49,7 @@ def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
 
 
 async def start_worker(
-    harness: DigestHarness, url: str, directory: Path, *arguments: str
+    harness: DigestHarness, url: str, directory: Path, *arguments: str, lease_seconds: int = 2
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -57,7 +58,7 @@ async def start_worker(
         "worker",
         *arguments,
         cwd=directory,
-        env=worker_environment(harness, url),
+        env=worker_environment(harness, url, lease_seconds),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -134,7 +135,10 @@ async def test_two_workers_on_postgresql_never_duplicate(
     await subscribe_and_tick(harness, channels)
     harness.stub.set_latency(0.05, "chat.postMessage")
     workers = [
-        await start_worker(harness, url, tmp_path, "--until-idle", "--concurrency", "4")
+        # A lease long enough that a busy machine does not make a live worker look dead.
+        await start_worker(
+            harness, url, tmp_path, "--until-idle", "--concurrency", "4", lease_seconds=20
+        )
         for _ in range(2)
     ]
     results = await asyncio.wait_for(
