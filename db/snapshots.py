@@ -8,6 +8,7 @@ skills each, so figures are inserted in batches rather than one ORM object at a 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from typing import NamedTuple
 import aiosqlite
 from sqlalchemy import Table, delete, insert
 from sqlalchemy import select as sql_select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -404,16 +406,22 @@ async def _insert_sqlite(
     """Many rows per statement: SQLite stores them in about half the time of one at a time."""
     per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(columns))
     whole = len(rows) - len(rows) % per_statement
-    if whole:
-        await driver.executemany(
-            _insert_sql(table, columns, per_statement),
-            [
-                _flat(rows[start : start + per_statement])
-                for start in range(0, whole, per_statement)
-            ],
-        )
-    if whole < len(rows):
-        await driver.execute(_insert_sql(table, columns, len(rows) - whole), _flat(rows[whole:]))
+    try:
+        if whole:
+            await driver.executemany(
+                _insert_sql(table, columns, per_statement),
+                [
+                    _flat(rows[start : start + per_statement])
+                    for start in range(0, whole, per_statement)
+                ],
+            )
+        if whole < len(rows):
+            sql = _insert_sql(table, columns, len(rows) - whole)
+            await driver.execute(sql, _flat(rows[whole:]))
+    except sqlite3.Error as error:
+        # Straight through the driver, but callers get SQLAlchemy's errors as from any other
+        # statement (a clash is an IntegrityError, whichever way the rows went in).
+        raise DBAPIError.instance(f"INSERT INTO {table}", None, error, sqlite3.Error) from error
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
