@@ -52,7 +52,11 @@ def rows_with_progress(
     resume: Resume | None = None,
 ) -> Iterator[Any]:
     size = path.stat().st_size
-    hook = None if on_progress is None else (lambda done: on_progress(path, done, size))
+    hook = (
+        None
+        if on_progress is None
+        else (lambda done: on_progress(path, done, size, summary.rows + stats.rows))
+    )
     return read_rows(
         path,
         required=required,
@@ -238,12 +242,12 @@ async def parsed_batches(
             yield batch, line_base
             line_base += batch.lines
             if on_progress is not None:
-                on_progress(path, offset + length, size)
+                on_progress(path, offset + length, size, summary.rows)
         if resume is not None and resume.line < 0:
             resume = Resume(resume.offset, line_base, resume.columns)
         if resume is None:
             if on_progress is not None:
-                on_progress(path, size, size)
+                on_progress(path, size, size, summary.rows)
             return
     async for batch in _parsed_by_rows(path, parsing, summary, resume, on_progress):
         yield batch, 0

@@ -12,7 +12,8 @@ from db.snapshots import StoreOutcome, StoreResult
 
 MAX_PROBLEMS_KEPT = 200
 
-ProgressHook = Callable[[Path, int, int], None]  # file, bytes read, file size
+# file, bytes read, file size, rows read so far in the run (all files)
+ProgressHook = Callable[[Path, int, int, int], None]
 
 
 @dataclass

@@ -440,3 +440,26 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
         assert not kept[-1]
         stored = await session.exec(select(func.count()).select_from(IngestedAd))
         assert stored.one() == 3000 + 2 + 2100
+
+
+async def test_progress_reports_bytes_and_ads_read_so_far(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ads = week_one_ads() + week_two_ads()
+    path = write_jsonl(tmp_path / "ads.jsonl", ads)
+    size = path.stat().st_size
+    reports: list[tuple[str, int, int, int]] = []
+    ingestor = Ingestor(
+        empty_engine,
+        team_id=TEAM,
+        rules=RULES,
+        block_bytes=1024,  # several blocks, so several reports
+        on_progress=lambda p, done, total, read: reports.append((p.name, done, total, read)),
+    )
+    await ingestor.ingest_postings([path])
+    assert len(reports) > 2
+    assert all(name == "ads.jsonl" and total == size for name, _, total, _ in reports)
+    assert [done for _, done, _, _ in reports] == sorted(done for _, done, _, _ in reports)
+    assert [read for *_, read in reports] == sorted(read for *_, read in reports)
+    assert 0 < reports[0][3] < len(ads)
+    assert reports[-1][1:] == (size, size, len(ads))
