@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES
+from bot.registry import FEATURE_MODULES, Feature
 from bot.request_guard import (
     MalformedBody,
     content_type_of,
@@ -31,8 +31,9 @@ from bot.request_guard import (
     refusal,
     verifier_for,
 )
-from bot.settings import Settings
-from db.engine import create_engine, is_sqlite, prepare
+from db.engine import create_engine, is_sqlite
+from db.settings import Settings
+from db.startup import prepare
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class SkillGapWeb:
         settings: Settings,
         *,
         engine: AsyncEngine | None = None,
-        features: tuple[str, ...] = FEATURE_MODULES,
+        features: tuple[Feature, ...] = FEATURE_MODULES,
         prepare_store: bool | None = None,
         tune_gc: bool = False,
         run_digests: bool = False,

@@ -27,8 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES
-from bot.settings import Settings
+from bot.registry import FEATURE_MODULES, Feature
 from bot.shell import wait_until_answered
 from bot.slack_requests import (
     SlackUser,
@@ -41,6 +40,7 @@ from bot.slack_requests import (
 )
 from bot.slack_stub import RESPONSE_URL_METHOD, RecordedCall, SlackStub
 from bot.web import SkillGapWeb
+from db.settings import Settings
 
 __all__ = [
     "SIGNING_SECRET",
@@ -270,7 +270,7 @@ async def serving(web: SkillGapWeb) -> AsyncIterator[str]:
 async def running_app(
     engine: AsyncEngine,
     *,
-    features: tuple[str, ...] = FEATURE_MODULES,
+    features: tuple[Feature, ...] = FEATURE_MODULES,
     user: SlackUser | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[SlackAppHarness]:

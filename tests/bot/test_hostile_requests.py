@@ -32,9 +32,10 @@ from bot.slack_requests import (
 )
 from bot.slack_stub import SlackStub
 from bot.web import SkillGapWeb
+from tests.bot import standin
 from tests.slack_helpers import SIGNING_SECRET, running_app, serving, settings_for_stub
 
-STANDIN = ("tests.bot.standin",)
+STANDIN = (standin,)
 BODY_LIMIT = 64 * 1024
 
 # Every form of X-Slack-Request-Timestamp that is not plain Unix seconds, and a missing one.
