@@ -23,7 +23,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import insert_ignoring_duplicates, transaction
 from db.importers.document import InvalidImport, Problem
-from db.importers.store import StoreResult
 from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import Aggregator, SnapshotRules
 from db.ingest.batches import BatchParser, ParsedBatch
@@ -46,9 +45,10 @@ from db.ingest.roles import KnownRole, RoleMapper
 from db.ingest.store_errors import IngestPosition, database_errors_explained
 from db.ingest.summary import IngestSummary, ProgressHook
 from db.ingest.taxonomy import Taxonomy, load_taxonomy
-from db.ingest.writer import SkillCatalogue, sync_taxonomy, write_snapshots
+from db.ingest.writer import SkillCatalogue, sync_taxonomy
 from db.ingest_models import IngestedAd, IngestedCandidate
 from db.models import Role, RoleAlias
+from db.snapshots import StoreResult, write_snapshots
 
 SNAPSHOTS_PER_WRITE = 50
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.

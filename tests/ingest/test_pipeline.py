@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
-from db.importers.store import StoreOutcome
 from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
@@ -22,6 +21,7 @@ from db.ingest.store_errors import IngestFailed
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
 from db.market import MarketReader
 from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillFigure
+from db.snapshots import StoreOutcome
 from tests.ingest.helpers import write_csv, write_jsonl
 
 TEAM = "T0001"
