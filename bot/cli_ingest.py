@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
+from db.echo import clipped
 from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
+from db.ingest.store_errors import IngestFailed
 from db.ingest.summary import IngestSummary
 from db.ingest.taxonomy import load_taxonomy
 from db.settings import load_settings
@@ -101,34 +111,56 @@ MIN_BASE = _option(
 
 
 def _progress_console() -> Console | None:
-    return Console(stderr=True) if sys.stdout.isatty() else None
+    """Where the progress bar goes: standard error when it is a terminal, else nowhere."""
+    console = Console(stderr=True)
+    return console if console.is_terminal else None
+
+
+class IngestProgress:
+    """The bar a long ingest shows on a terminal: per file, ads read, MB, MB/s, time left."""
+
+    def __init__(self, console: Console, *, auto_refresh: bool = True) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[ads]:,} ads"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=auto_refresh,
+        )
+        self._tasks: dict[Path, TaskID] = {}
+
+    def __call__(self, path: Path, done: int, total: int, ads: int) -> None:
+        task = self._tasks.get(path)
+        if task is None:
+            task = self._tasks[path] = self.bar.add_task(path.name, total=total, ads=ads)
+        self.bar.update(task, completed=done, ads=ads)
 
 
 def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> IngestSummary:
     console = _progress_console()
+    settings = load_settings()
+    # The report is the command's output; the log adds warnings, or at DEBUG everything,
+    # such as the traceback behind a one-paragraph database error.
+    debug = settings.log_level.upper() == "DEBUG"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     async def go() -> IngestSummary:
-        engine = create_engine(load_settings().database_url)
+        engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
             if console is None:
                 ingestor = Ingestor(engine, team_id=team, rules=rules)
                 return await _ingest(ingestor, kind, files)
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=console, transient=True) as progress:
-                tasks: dict[Path, object] = {}
-
-                def on_progress(path: Path, done: int, total: int) -> None:
-                    if path not in tasks:
-                        tasks[path] = progress.add_task(path.name, total=total)
-                    progress.update(tasks[path], completed=done)  # type: ignore[arg-type]
-
-                ingestor = Ingestor(engine, team_id=team, rules=rules, on_progress=on_progress)
+            progress = IngestProgress(console)
+            with progress.bar:
+                ingestor = Ingestor(engine, team_id=team, rules=rules, on_progress=progress)
                 return await _ingest(ingestor, kind, files)
         finally:
             await engine.dispose()
@@ -139,6 +171,9 @@ def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> Inges
         for problem in refused.problems:
             typer.echo(f"Refused: {problem}", err=True)
         typer.echo("Nothing was stored.", err=True)
+        raise typer.Exit(1) from None
+    except IngestFailed as failed:
+        typer.echo(str(failed), err=True)
         raise typer.Exit(1) from None
 
 
@@ -170,11 +205,11 @@ def _report(summary: IngestSummary) -> None:
             total = sum(summary.unmapped_titles.values())
             typer.echo(f"Titles mapped to no role ({total} ads), most frequent first:")
             for title, count in summary.unmapped_titles.most_common(15):
-                typer.echo(f"  {count:>6}  {title}")
+                typer.echo(f"  {count:>6}  {clipped(title)}")
     if summary.unknown_skills:
         typer.echo("Skills not in the taxonomy, most frequent first:")
         for name, count in summary.unknown_skills.most_common(15):
-            typer.echo(f"  {count:>6}  {name}")
+            typer.echo(f"  {count:>6}  {clipped(name)}")
     counts = summary.snapshot_counts()
     typer.echo(
         "Snapshots: "

@@ -121,7 +121,8 @@ try:
 except ImportError:  # pragma: no cover - a Python without them
     _sre_parser = _sre_constants = None
 
-_Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...]]
+# (slug, allowed spellings or None, guard or None, implied slugs, spelling has separators)
+_Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...], bool]
 _UNSEEN: Any = object()
 
 
@@ -291,12 +292,16 @@ class SkillExtractor:
                 entry = self._resolve(spelling)
             if entry is None:
                 continue
-            slug, forms, guard, implies = entry
+            slug, forms, guard, implies, separated = entry
             if slug in found:
                 continue  # already accepted: another mention changes nothing
             if forms is not None or guard is not None:
-                if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
-                    continue  # "go", "spark", "rust" in lower case are ordinary words
+                if forms is not None:
+                    written = text[start:end]
+                    if separated:
+                        written = written.translate(_NO_SEPARATORS)
+                    if written not in forms:
+                        continue  # "go", "spark", "rust" in lower case are ordinary words
                 if guard is not None and guard.covers(text, start, end):
                     continue  # "go-to-market", "C-suite", "R&D"
             found.add(slug)
@@ -316,7 +321,8 @@ class SkillExtractor:
         if entry is not None:
             skill, forms = entry
             implies = tuple(other.slug for other in self._implied.get(skill.slug, ()))
-            resolved = (skill.slug, forms, self._guards.get(skill.slug), implies)
+            separated = _key(spelling) != spelling
+            resolved = (skill.slug, forms, self._guards.get(skill.slug), implies, separated)
         if len(self._resolved) < 100_000:  # spellings are few; the bound is only a safeguard
             self._resolved[spelling] = resolved
         return resolved

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.importers.document import Problem
-from db.importers.store import StoreOutcome, StoreResult
+from db.snapshots import StoreOutcome, StoreResult
 
 MAX_PROBLEMS_KEPT = 200
 
-ProgressHook = Callable[[Path, int, int], None]  # file, bytes read, file size
+# file, bytes read, file size, rows read so far in the run (all files)
+ProgressHook = Callable[[Path, int, int, int], None]
 
 
 @dataclass

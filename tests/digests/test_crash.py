@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.slack_stub import SlackStub, StubReply, StubRequest
+from bot.slack_stub import SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 from db.digest_models import DeliveryStatus
 from db.engine import create_engine
 from db.importers.store import store_documents

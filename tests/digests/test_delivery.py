@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from bot.slack_stub import StubReply, StubRequest
+from bot.slack_stub_methods import StubReply, StubRequest
 from db.digest_models import DeliveryKind, DeliveryStatus, SubscriptionStatus
 from db.importers.document import RoleDocument, SkillDocument
 from db.importers.store import store_documents

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_ingest import IngestProgress
 from tests.ingest.helpers import write_csv, write_jsonl
 from tests.ingest.test_pipeline import week_one_ads, week_two_ads
 
@@ -111,3 +115,52 @@ def test_a_team_id_must_look_like_one(cli_env: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "postings", str(path), "--team", "x" * 40])
     assert result.exit_code == 2
     assert "Slack team id" in result.output
+
+
+def test_a_database_error_is_one_paragraph_and_exit_1(cli_env: Path, tmp_path: Path) -> None:
+    assert CliRunner().invoke(app, ["snapshots"]).exit_code == 0  # the store, migrated
+    with sqlite3.connect(cli_env) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_candidates BEFORE INSERT ON ingested_candidates "
+            "BEGIN SELECT RAISE(ABORT, 'disk full (a test trigger)'); END"
+        )
+    people = write_jsonl(
+        tmp_path / "people.jsonl",
+        [
+            {"id": "p1", "skills": "Python; LangChain", "date": "2026-04-01"},
+            {"id": "p2", "skills": ["PyTorch", "k8s"], "date": "2026-04-02"},
+        ],
+    )
+    result = CliRunner().invoke(app, ["ingest", "candidates", str(people)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"The database refused the ingest while storing the candidates of {people}, "
+        "lines 1–2 (disk full (a test trigger)). Nothing from this run was stored. Check "
+        "those rows for values the database cannot hold, or run again with "
+        "SKILLGAP_LOG_LEVEL=DEBUG to log the database's full answer.\n"
+    )
+
+
+def test_the_progress_bar_shows_ads_megabytes_and_speed(tmp_path: Path) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=140)
+    progress = IngestProgress(console, auto_refresh=False)
+    path = tmp_path / "ads.jsonl"
+    with progress.bar:
+        progress(path, 4_000_000, 16_000_000, 2_500)
+        progress(path, 8_000_000, 16_000_000, 5_000)
+        progress.bar.refresh()
+    shown = screen.getvalue()
+    assert "ads.jsonl" in shown
+    assert "5,000 ads" in shown
+    assert "8.0/16.0 MB" in shown
+    assert "/s" in shown  # transfer speed
+
+
+def test_ingest_off_a_terminal_draws_no_progress(cli_env: Path, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "ads.jsonl", [*week_one_ads(), *week_two_ads()])
+    result = CliRunner().invoke(app, ["ingest", "postings", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Read 22 ads" in result.output
+    assert " ads " not in result.output.replace("Read 22 ads from", "")
+    assert "\x1b[" not in result.output and "MB" not in result.output

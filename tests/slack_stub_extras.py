@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack_stub import SlackStub, StubReply, StubRequest
+from bot.slack_stub import SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 
 
 @dataclass
