@@ -18,7 +18,7 @@ from commands.router import CommandRequest, Subcommand, router_for, team_id_of
 from commands.workspace import workspace_default_role
 from db.personal import SkillCheck, check_skills, feedback_summary
 from db.profiles import SavedProfile, load_profile, record_feedback, save_profile
-from db.resolve import Candidate, MatchKind, Resolution, TermsResolution
+from db.resolve import MAX_TERMS, Candidate, MatchKind, Resolution, TermsResolution
 from db.services import Services, services_from
 from templates import SlackMessage, fit_escaped, render_message, render_view
 
@@ -71,15 +71,23 @@ async def answer_check(request: CommandRequest) -> SlackMessage | None:
         return role
     index = await services.market.skill_index()
     terms = index.resolve_terms(skills_text)
+    not_read = _not_read(terms, skills_text)
     if not terms.matches:
         return render_message(
             "check_nothing.j2",
-            unknown=[echo(r.query) for r in terms.unknown],
             ambiguous=_ambiguous(terms),
             suggestions=_nearest(terms),
+            **not_read,
         )
     outcome = await run_check(
-        services, request.client, request.team_id, request.user_id, terms, role, profile
+        services,
+        request.client,
+        request.team_id,
+        request.user_id,
+        terms,
+        role,
+        profile,
+        emoji=not_read["emoji"],
     )
     if outcome is None:
         return await no_figures_message(request, role.title, "check")
@@ -92,9 +100,30 @@ async def answer_check(request: CommandRequest) -> SlackMessage | None:
         "check_sent.j2",
         role_title=check.role_title,
         coverage=check.coverage.percent,
-        unknown=[echo(r.query) for r in terms.unknown],
         ambiguous=_ambiguous(terms),
+        **not_read,
     )
+
+
+# Emoji and pictographs: read past (skills are words), but said so.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U00002b00-\U00002bff\U0001f1e6-\U0001f1ff]"
+)
+
+
+def emoji_in(text: str) -> list[str]:
+    """The distinct emoji in what someone typed, in order (at most ten)."""
+    return list(dict.fromkeys(_EMOJI.findall(text)))[:10]
+
+
+def _not_read(terms: TermsResolution, text: str) -> dict[str, Any]:
+    """What of a typed list was not used, for `_not_read.j2`."""
+    return {
+        "unknown": [echo(r.query) for r in terms.unknown],
+        "left_out": len(terms.left_out),
+        "term_limit": MAX_TERMS,
+        "emoji": emoji_in(text),
+    }
 
 
 async def _choose_role(
@@ -132,7 +161,7 @@ def _nearest(terms: TermsResolution) -> list[str]:
     for resolution in terms.unknown:
         for candidate in resolution.suggestions[:2]:
             names[candidate.name] = None
-    return list(names)
+    return list(names)[:10]
 
 
 # The check itself, and its DM --------------------------------------------------------------
@@ -148,6 +177,7 @@ async def run_check(
     profile: SavedProfile | None,
     *,
     save: bool = False,
+    emoji: list[str] | None = None,
 ) -> tuple[SkillCheck, bool, SlackMessage] | None:
     """Assess, DM the feedback to the person (only them), and keep it if they saved a profile.
 
@@ -169,12 +199,13 @@ async def run_check(
         check,
         terms if isinstance(terms, TermsResolution) else None,
         saved=saved and profile is not None and profile.role_slug == role.slug,
+        emoji=emoji or [],
     )
     return check, await send_dm(client, user_id, message), message
 
 
 def feedback_message(
-    check: SkillCheck, terms: TermsResolution | None, *, saved: bool
+    check: SkillCheck, terms: TermsResolution | None, *, saved: bool, emoji: list[str] | None = None
 ) -> SlackMessage:
     read_as = []
     unknown: list[str] = []
@@ -196,8 +227,12 @@ def feedback_message(
         unknown=unknown,
         ambiguous=ambiguous,
         left_out=left_out,
+        term_limit=MAX_TERMS,
+        emoji=emoji or [],
         save_value="" if saved else save_value(check.role_slug, check.held),
         saved=saved,
+        # "Check again" opens the form with what was checked: the role and the skills read.
+        again_value=save_value(check.role_slug, check.held) or check.role_slug,
     )
 
 
@@ -241,9 +276,13 @@ async def open_check_modal(
     team_id: str,
     user_id: str,
     role_slug: str = "",
+    skill_slugs: list[str] | None = None,
 ) -> None:
-    """Open the skills check modal now; pre-filled only if the store answers in time."""
-    prefill = asyncio.ensure_future(_prefill(services, team_id, user_id, role_slug))
+    """Open the skills check modal now; pre-filled only if the store answers in time.
+
+    `skill_slugs` (from a "Check again" button) pre-fill the skills instead of the saved ones.
+    """
+    prefill = asyncio.ensure_future(_prefill(services, team_id, user_id, role_slug, skill_slugs))
     done, _ = await asyncio.wait({prefill}, timeout=PREFILL_SECONDS)
     skills: list[dict[str, str]] = []
     role: dict[str, str] | None = None
@@ -258,7 +297,11 @@ async def open_check_modal(
 
 
 async def _prefill(
-    services: Services, team_id: str, user_id: str, role_slug: str
+    services: Services,
+    team_id: str,
+    user_id: str,
+    role_slug: str,
+    skill_slugs: list[str] | None = None,
 ) -> tuple[list[dict[str, str]], dict[str, str] | None, bool]:
     profile = await load_profile(services.engine, team_id, user_id)
     roles = {role.slug: role.title for role in await services.market.list_roles(team_id)}
@@ -269,7 +312,11 @@ async def _prefill(
         )
         wanted = default.match.slug if default.match else ""
     role = {"slug": wanted, "title": roles[wanted]} if wanted in roles else None
-    skills = [{"slug": s.slug, "name": s.name} for s in (profile.skills if profile else ())]
+    held: list[Candidate] = list(profile.skills) if profile else []
+    if skill_slugs:
+        index = await services.market.skill_index()
+        held = [c for c in (index.by_slug(slug) for slug in skill_slugs) if c is not None]
+    skills = [{"slug": s.slug, "name": s.name} for s in held]
     return skills, role, profile is not None
 
 
@@ -330,13 +377,15 @@ def register(app: AsyncApp) -> None:
     ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
+        role_slug, skill_slugs = parse_save_value(str(action.get("value") or ""))
         await open_check_modal(
             client,
             str(body.get("trigger_id") or ""),
             services_from(context),
             team_id_of(body, context),
             str((body.get("user") or {}).get("id") or ""),
-            str(action.get("value") or ""),
+            role_slug,
+            skill_slugs or None,
         )
 
     async def on_skill_options(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -369,7 +418,15 @@ def register(app: AsyncApp) -> None:
             await send_dm(
                 client,
                 user_id,
-                render_message("check_nothing.j2", unknown=[], ambiguous=[], suggestions=[]),
+                render_message(
+                    "check_nothing.j2",
+                    unknown=[],
+                    ambiguous=[],
+                    suggestions=[],
+                    left_out=0,
+                    term_limit=MAX_TERMS,
+                    emoji=[],
+                ),
             )
             return
         profile = await load_profile(services.engine, team_id, user_id)

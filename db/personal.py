@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
+from db.ingest.taxonomy import load_taxonomy
 from db.market import MarketReader
 from db.market_comparison import PayChange, SkillChange, SnapshotComparison
 from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
@@ -108,6 +110,14 @@ class SkillCheck:
     fits: tuple[RoleFit, ...] = ()
     # Skills they have that the source does not list for this role.
     unlisted: tuple[Candidate, ...] = ()
+    # Soft skills the role lists that they did not name: a closing note, not things to learn.
+    soft_lacking: tuple[SkillStat, ...] = ()
+
+    @property
+    def other_gaps_lacking(self) -> tuple[SkillStat, ...]:
+        """Scarce skills they lack beyond those already in "learn next": each named once."""
+        advised = {next_skill.stat.slug for next_skill in self.next_skills}
+        return tuple(stat for stat in self.gaps_lacking if stat.slug not in advised)
 
     @property
     def best_fit(self) -> RoleFit | None:
@@ -149,11 +159,17 @@ def coverage_of(stats: RoleStats, held: set[str]) -> Coverage:
     )
 
 
-def next_skills(stats: RoleStats, held: set[str], limit: int = MAX_NEXT_SKILLS) -> list[NextSkill]:
+def next_skills(
+    stats: RoleStats,
+    held: set[str],
+    limit: int = MAX_NEXT_SKILLS,
+    soft: frozenset[str] = frozenset(),
+) -> list[NextSkill]:
     """What to learn next, best first: a couple of missing essentials, then by demand and
     scarcity (demand % × share of candidates without it), then emerging skills without figures.
+    Soft skills (`soft` slugs) are not things to learn and are left out.
     """
-    lacking = [s for s in stats.skills if s.slug not in held]
+    lacking = [s for s in stats.skills if s.slug not in held and s.slug not in soft]
     essentials = [s for s in lacking if s.is_essential and s.demand_pct is None]
     measured = [s for s in lacking if s.demand_pct is not None]
     emerging = [s for s in lacking if s.is_emerging and not s.is_essential and s.demand_pct is None]
@@ -193,6 +209,7 @@ def assess(
     """The feedback for skills `held` against the role's newest figures."""
     slugs = {candidate.slug for candidate in held}
     listed = {stat.slug for stat in stats.skills}
+    soft = soft_skill_slugs()
     essential = stats.essential_skills()
     gaps = sorted((s for s in stats.skills if is_high_gap(s)), key=lambda s: -(s.gap_points or 0))
     fits = [
@@ -210,13 +227,22 @@ def assess(
         gaps_held=tuple(s for s in gaps if s.slug in slugs),
         gaps_lacking=tuple(s for s in gaps if s.slug not in slugs),
         emerging_held=tuple(s for s in stats.emerging_skills() if s.slug in slugs),
-        next_skills=tuple(next_skills(stats, slugs)),
+        next_skills=tuple(next_skills(stats, slugs, soft=soft)),
         coverage=coverage_of(stats, slugs),
         pay=stats.pay,
         next_step=next_step,
         fits=tuple(fits),
         unlisted=tuple(c for c in held if c.slug not in listed),
+        soft_lacking=tuple(
+            s for s in sorted(stats.skills, key=_source_order) if s.slug in soft - slugs
+        ),
     )
+
+
+@lru_cache(maxsize=1)
+def soft_skill_slugs() -> frozenset[str]:
+    """The taxonomy's soft skills: personal qualities no course teaches."""
+    return frozenset(skill.slug for skill in load_taxonomy().skills if skill.soft)
 
 
 async def check_skills(

@@ -20,6 +20,9 @@ FUZZY_CUTOFF = 82.0
 AMBIGUITY_MARGIN = 4.0
 MAX_SUGGESTIONS = 5
 SUGGESTION_CUTOFF = 50.0
+# Offered for a name that matched nothing only when this close: "Did you mean Linux?" for
+# "quantum basket weaving" helps nobody.
+RELEVANT_CUTOFF = 75.0
 # Three letters or fewer ("r", "go", "jav") are too short to fuzz: one edit is a third of
 # the word, so such terms must be a known name or alias.
 MIN_FUZZY_LENGTH = 4
@@ -293,16 +296,31 @@ class NameIndex:
     def _fuzzy(self, text: str, query: str) -> Resolution:
         scored = self._scored(query)
         best_by_slug: dict[str, tuple[float, Candidate]] = {}
+        # Names a word of which starts with what was typed ("ai" -> "AI Engineer").
+        prefixed: set[str] = set()
         for score, position in scored:
-            candidate = self._choices[position][1]
+            key, candidate = self._choices[position]
             if candidate.slug not in best_by_slug or best_by_slug[candidate.slug][0] < score:
                 best_by_slug[candidate.slug] = (score, candidate)
+            if any(word.startswith(query) for word in key.split()):
+                prefixed.add(candidate.slug)
         ranked = sorted(best_by_slug.values(), key=lambda item: (-item[0], item[1].name))
         suggestions = tuple(candidate for _, candidate in ranked[:MAX_SUGGESTIONS])
         if not ranked or ranked[0][0] < FUZZY_CUTOFF or len(query) < MIN_FUZZY_LENGTH:
-            return Resolution(text, MatchKind.UNKNOWN, suggestions=suggestions)
+            relevant = tuple(
+                candidate
+                for score, candidate in ranked[:MAX_SUGGESTIONS]
+                if score >= RELEVANT_CUTOFF or candidate.slug in prefixed
+            )
+            return Resolution(text, MatchKind.UNKNOWN, suggestions=relevant)
         if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < AMBIGUITY_MARGIN:
-            return Resolution(text, MatchKind.AMBIGUOUS, suggestions=suggestions)
+            # The close contenders only: the person picks between them.
+            contenders = tuple(
+                candidate
+                for score, candidate in ranked[:MAX_SUGGESTIONS]
+                if score >= ranked[0][0] - 2 * AMBIGUITY_MARGIN
+            )
+            return Resolution(text, MatchKind.AMBIGUOUS, suggestions=contenders)
         return Resolution(text, MatchKind.FUZZY, ranked[0][1], suggestions)
 
     def _scored(self, query: str) -> list[tuple[float, int]]:

@@ -31,6 +31,9 @@ class TaxonomySkill:
     not_in: tuple[re.Pattern[str], ...]
     # Skills a mention of this one also counts for ("Pinecone" is vector-database work).
     implies: tuple[str, ...] = ()
+    # A personal quality or kind of experience ("Problem Solving"), which no course teaches:
+    # advice mentions it once, after the skills to learn.
+    soft: bool = False
     slug: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,7 +107,9 @@ def parse_taxonomy(text: str) -> Taxonomy:
             except re.error as problem:
                 raise TaxonomyError(f"{where}: bad not_in pattern: {problem}") from problem
             implies = _strings(entry.get("implies"), where)
-            skill = TaxonomySkill(name, str(category), aliases, exact, not_in, implies)
+            skill = TaxonomySkill(
+                name, str(category), aliases, exact, not_in, implies, bool(entry.get("soft"))
+            )
             for alias in (*aliases, *exact):
                 key = alias if alias in exact else alias.lower()
                 owner = seen.setdefault(key, name)
