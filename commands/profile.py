@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from commands.check import SAVE_ACTION, parse_save_value
 from commands.home import HomeRequest, add_home_section
 from commands.router import CommandRequest, Subcommand, router_for, team_id_of
+from db.personal import check_skills, feedback_summary
 from db.profiles import (
     SavedProfile,
     forget_person,
@@ -100,14 +101,17 @@ async def save_from_button(
     if not skills:
         return render_message("profile_notice.j2", notice="save_failed")
     role_title = await _role_title(services, team_id, role_slug)
+    # The feedback of the check whose skills are saved, so `me` can show it.
+    check = await check_skills(services.market, skills, role_slug, team_id) if role_title else None
     existing = await load_profile(services.engine, team_id, user_id)
+    kept = existing.last_feedback if existing and existing.last_feedback else None
     profile = await save_profile(
         services.engine,
         team_id,
         user_id,
         skills,
         role_slug if role_title else None,
-        feedback=existing.last_feedback if existing and existing.last_feedback else None,
+        feedback=feedback_summary(check) if check is not None else kept,
     )
     return render_message(
         "profile_saved.j2", profile=profile, role_title=role_title, weekly=profile.weekly_updates
