@@ -28,3 +28,10 @@ class SourceKind(StrEnum):
     REPORT = "report"  # a published market report, imported as text
     CURATED = "curated"  # the structured YAML format
     JOB_ADS = "job_ads"  # computed from a team's own job-ad and candidate exports
+
+
+class Region(StrEnum):
+    """The regions SkillGap computes and answers about; stored figures may name others."""
+
+    UK = "UK"
+    LONDON = "London"

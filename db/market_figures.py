@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.constants import PUBLIC_TEAM, PayKind, SourceKind
+from db.constants import PUBLIC_TEAM, PayKind, Region, SourceKind
 
-UK = "UK"
-LONDON = "London"
 # How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
 PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
@@ -107,24 +105,24 @@ class RoleStats:
     pay: tuple[Pay, ...]
     skills: tuple[SkillStat, ...]
 
-    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+    def pay_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)
 
     @property
     def salary(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, UK)
+        return self.pay_for(PayKind.ANNUAL, Region.UK)
 
     @property
     def salary_london(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, LONDON)
+        return self.pay_for(PayKind.ANNUAL, Region.LONDON)
 
     @property
     def day_rate(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, UK)
+        return self.pay_for(PayKind.DAILY, Region.UK)
 
     @property
     def day_rate_london(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, LONDON)
+        return self.pay_for(PayKind.DAILY, Region.LONDON)
 
     def skills_by_gap(self) -> list[SkillStat]:
         """Skills with both demand and supply figures, largest gap first."""
