@@ -96,6 +96,29 @@ def _chosen(resolution: Resolution, region: str) -> Chosen:
     return Chosen(resolution.match.slug, resolution.match.name, region, typed)
 
 
+def card_context(
+    request: CommandRequest,
+    command: str,
+    chosen: Chosen,
+    *,
+    regional: bool = True,
+    about_role: bool = True,
+) -> dict[str, Any]:
+    """What every market card shows around its figures: the name as typed and as shown, and
+    its buttons (share: the command again, in the chosen region when `regional`; check your
+    skills against the role, when the card is `about_role`)."""
+    region = chosen.region if regional else Region.UK
+    context: dict[str, Any] = {
+        "typed": chosen.typed,
+        "shown": chosen.name,
+        "shared": request.shared,
+        "share_command": rerun_command(command, chosen.slug, region),
+    }
+    if about_role:
+        context["check_role"] = chosen.slug
+    return context
+
+
 def rerun_command(command: str, slug: str, region: str = Region.UK) -> str:
     """The command line a button runs again: slugs only, so it never carries free text."""
     suffix = "" if region == Region.UK else f" in {region}"
