@@ -11,6 +11,7 @@ from commands.lookup import (
     role_with_stats,
 )
 from commands.router import CommandRequest, Subcommand, register_subcommand
+from db.constants import Region
 from db.market_comparison import PayChange
 from db.market_figures import PAY_UNITS
 from db.models import PayKind
@@ -41,7 +42,7 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    comparison = await previous_comparison(request, chosen, stats)
+    comparison = await previous_comparison(request, chosen, stats.pay_source(Region.UK))
     present = {pay.kind for pay in stats.pay}
     # Salaries and day rates are always shown (as "not enough data" if missing); hourly
     # rates only where a source gives them.

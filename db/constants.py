@@ -35,3 +35,11 @@ class Region(StrEnum):
 
     UK = "UK"
     LONDON = "London"
+
+
+# Thresholds of figures computed from a team's own data, shared by ingestion (which computes
+# them) and the read model (which decides which source's figure is sound enough to show).
+MIN_FIGURES_FOR_MEDIAN = 10  # no pay median from fewer figures
+MIN_FIGURES_FOR_TAILS = 50  # no 10th/25th/75th/90th percentiles from fewer
+MIN_BASE_ADS = 30  # no share of ads compared or relied on from a smaller base
+MIN_CANDIDATES = 10  # no supply percentage from fewer candidate profiles
