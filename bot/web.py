@@ -12,7 +12,6 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
-from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -178,8 +177,9 @@ class SkillGapWeb:
         elif path == EVENTS_PATH and method == "POST":
             response = await self.slack_events(scope, receive)
         else:
-            request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
-            response = await self.handler._get_http_response(method, path, request)
+            # OAuth install and redirect, or 404: Bolt's ASGI handler answers them itself.
+            await self.handler(scope, receive, send)  # type: ignore[arg-type]
+            return
         await send(response.get_response_start())
         await send(response.get_response_body())
 
