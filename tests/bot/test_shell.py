@@ -205,3 +205,29 @@ def test_run_mode_follows_the_credentials() -> None:
     app_only = none.model_copy(update={"slack_app_token": "xapp-1"})
     assert choose_run_mode(app_only) is RunMode.SHELL
     assert "SLACK_BOT_TOKEN" in (describe_missing(app_only) or "")
+
+
+async def test_as_admin_and_submit_drive_settings_and_the_check_modal(tmp_path: Path) -> None:
+    def said(shell_output: str) -> list[str]:
+        return [
+            json.dumps(json.loads(line), ensure_ascii=False) for line in shell_output.splitlines()
+        ]
+
+    lines = (
+        "/skillgap settings role ai eng",
+        "/skillgap check",
+        ":submit check_skills=python, k8s; check_role=ai eng",
+    )
+    as_admin = io.StringIO()
+    await Shell(shell_settings(tmp_path), as_json=True, out=as_admin, as_admin=True).run(
+        reader(*lines)
+    )
+    records = said(as_admin.getvalue())
+    assert "Done" in records[0] and "Only a workspace admin" not in records[0]
+    assert any('"views.open"' in record for record in records)
+    [dm] = [r for r in records if '"chat.postMessage"' in r and "Your skills vs" in r]
+    assert "AI Engineer" in dm and "Kubernetes" in dm and "Python" in dm
+
+    as_member = io.StringIO()
+    await Shell(shell_settings(tmp_path), as_json=True, out=as_member).run(reader(lines[0]))
+    assert "Only a workspace admin" in said(as_member.getvalue())[0]
