@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,8 @@ from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.request_guard import StrictRequestVerification, is_allowed_response_url
-from bot.runner import PromptAckRunner
+from bot.runner import PromptAckRunner, finish_in_flight
+from commands.router import router_for
 from db.engine import insert_ignoring_duplicates
 from db.market import MarketReader
 from db.services import SERVICES_KEY, Services
@@ -109,8 +111,16 @@ def build_app(
     return app
 
 
-async def close_app(app: AsyncApp) -> None:
-    """Release what build_app opened (the shared HTTP session)."""
+async def close_app(app: AsyncApp, *, grace_seconds: float = 0.0) -> None:
+    """Release what build_app opened (the shared HTTP session), once the answers already
+    acknowledged are sent or `grace_seconds` have passed (what is left is logged, cancelled)."""
+    runner = app._async_listener_runner
+
+    def in_flight() -> set[asyncio.Task[Any]]:
+        listeners = runner.background if isinstance(runner, PromptAckRunner) else set()
+        return set(listeners) | set(router_for(app).in_flight())
+
+    await finish_in_flight(in_flight, grace_seconds)
     session = app.client.session
     if session is not None and not session.closed:
         await session.close()

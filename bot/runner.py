@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,6 +21,46 @@ from slack_bolt.listener.asyncio_runner import AsyncioListenerRunner
 from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+
+logger = logging.getLogger(__name__)
+
+
+def describe(request: AsyncBoltRequest) -> str:
+    """What a request asked for, in a few words, for the log (a command, a payload type)."""
+    body = request.body
+    command = body.get("command")
+    if command:
+        words = str(body.get("text") or "").split(maxsplit=1)
+        return f"{command} {words[0] if words else ''}".strip()
+    return str(body.get("type") or "request")
+
+
+async def finish_in_flight(
+    in_flight: Callable[[], set[asyncio.Task[Any]]], grace_seconds: float
+) -> list[str]:
+    """Wait up to `grace_seconds` for work already acknowledged to finish, then cancel what is
+    left; returns the names of what was abandoned (logged as a warning)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_seconds
+    pending = {task for task in in_flight() if not task.done()}
+    if pending:
+        logger.info("shutting down: waiting for %d acknowledged answers", len(pending))
+    while pending and (remaining := deadline - loop.time()) > 0:
+        await asyncio.wait(pending, timeout=remaining)
+        # A finished listener may have handed its answer to a follow-up task: look again.
+        pending = {task for task in in_flight() if not task.done()}
+    abandoned = sorted(task.get_name() for task in pending)
+    if pending:
+        logger.warning(
+            "shutting down: abandoned %d acknowledged answers still running after %.1f s: %s",
+            len(pending),
+            grace_seconds,
+            "; ".join(abandoned),
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    return abandoned
 
 
 class SignallingAck(AsyncAck):
@@ -53,7 +95,7 @@ class PromptAckRunner(AsyncioListenerRunner):
             lazy_listener_runner=base.lazy_listener_runner,
         )
         # Strong references: a task only weakly referenced by the loop can vanish mid-run.
-        self.background: set[asyncio.Future[None]] = set()
+        self.background: set[asyncio.Task[None]] = set()
 
     async def run(
         self,
@@ -72,7 +114,10 @@ class PromptAckRunner(AsyncioListenerRunner):
         if listener.auto_acknowledgement:
             await ack()
 
-        task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        task = asyncio.create_task(
+            self._run_listener(ack, request, response, listener),
+            name=f"{listener_name} for {describe(request)}",
+        )
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         for lazy_function in listener.lazy_functions:

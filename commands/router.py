@@ -96,6 +96,10 @@ class CommandRouter:
         # Answers still being sent after their ack; kept so they are not garbage-collected.
         self._pending: set[asyncio.Task[None]] = set()
 
+    def in_flight(self) -> set[asyncio.Task[None]]:
+        """Answers acked but not yet sent (a shutdown waits for them)."""
+        return set(self._pending)
+
     def add(self, subcommand: Subcommand) -> None:
         """Add a subcommand (a later one of the same name replaces the earlier)."""
         self._subcommands[subcommand.name] = subcommand
@@ -154,7 +158,9 @@ class CommandRouter:
             return
         await ack(**render_message("working.j2").as_kwargs(), response_type="ephemeral")
         # Slow store: finish in the background so this listener (and Bolt) is not held up.
-        follow_up = asyncio.ensure_future(_deliver_later(work, respond))
+        follow_up = asyncio.create_task(
+            _deliver_later(work, respond), name=f"late answer to /skillgap {request.name}"
+        )
         self._pending.add(follow_up)
         follow_up.add_done_callback(self._pending.discard)
 
