@@ -23,15 +23,17 @@ async def answer_gaps(request: CommandRequest) -> SlackMessage:
         stats,
         (chosen.slug, chosen.region, chosen.typed, request.shared),
         "gaps.j2",
-        stats=stats,
-        gaps=stats.skills_by_gap(),
-        title=f"Skills gaps · {stats.role.title}",
-        typed=chosen.typed,
-        shown=chosen.name,
-        region_note=region_note(chosen, stats),
-        shared=request.shared,
-        share_command=rerun_command("gaps", chosen.slug, chosen.region),
-        check_role=chosen.slug,
+        lambda: {
+            "stats": stats,
+            "gaps": stats.skills_by_gap(),
+            "title": f"Skills gaps · {stats.role.title}",
+            "typed": chosen.typed,
+            "shown": chosen.name,
+            "region_note": region_note(chosen, stats),
+            "shared": request.shared,
+            "share_command": rerun_command("gaps", chosen.slug, chosen.region),
+            "check_role": chosen.slug,
+        },
     )
 
 
