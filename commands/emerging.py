@@ -27,7 +27,7 @@ async def answer_emerging(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    comparison = await previous_comparison(request, chosen, stats)
+    comparison = await previous_comparison(request, chosen, stats.emerging_source)
     changes = {c.slug: c for c in comparison.skill_changes} if comparison else {}
     rows = []
     for stat in stats.emerging_skills():

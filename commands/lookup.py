@@ -10,7 +10,7 @@ from commands.parser import LONDON, UK, echo, parse_role_query, without_region
 from commands.router import CommandRequest
 from commands.workspace import workspace_default_role
 from db.market_comparison import SnapshotComparison
-from db.market_figures import RoleStats
+from db.market_figures import RoleStats, SnapshotInfo
 from db.resolve import Candidate, MatchKind, Resolution
 from templates import SlackMessage, render_message
 
@@ -152,11 +152,11 @@ async def role_with_stats(request: CommandRequest) -> tuple[Chosen, RoleStats] |
 
 
 async def previous_comparison(
-    request: CommandRequest, chosen: Chosen, stats: RoleStats
+    request: CommandRequest, chosen: Chosen, newer: SnapshotInfo
 ) -> SnapshotComparison | None:
-    """Changes since the snapshot before `stats` from the same source and region."""
+    """Changes since the snapshot before `newer` in its own series (never across series)."""
     return await request.services.market.compare(
-        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
+        chosen.slug, request.team_id, region=newer.region, newer_id=newer.id
     )
 
 

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from commands.lookup import places_for, previous_comparison, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
 from db.market_comparison import PayChange
-from db.market_figures import PAY_UNITS
+from db.market_figures import PAY_UNITS, UK
 from db.models import PayKind
 from templates import SlackMessage, render_message
 
@@ -38,7 +38,7 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    comparison = await previous_comparison(request, chosen, stats)
+    comparison = await previous_comparison(request, chosen, stats.pay_source(UK))
     present = {pay.kind for pay in stats.pay}
     # Salaries and day rates are always shown (as "not enough data" if missing); hourly
     # rates only where a source gives them.

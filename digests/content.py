@@ -62,6 +62,9 @@ class GapLine:
     gap_pts: float | None
     moved_pts: float | None  # change since the earlier snapshot; None when it had no figure
     is_new: bool
+    # The gaps' own period when they come from another series than the digest's comparison
+    # (a report's gaps beside a team's ads): no move is claimed across series.
+    as_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,16 +171,29 @@ def pay_lines(changes: tuple[PayChange, ...]) -> list[PayLine]:
 
 
 def gap_lines(latest: RoleStats, comparison: SnapshotComparison | None) -> list[GapLine]:
+    source = latest.gaps_source
+    same_series = comparison is not None and comparison.newer.id == source.id
     by_slug: dict[str, SkillChange] = (
-        {} if comparison is None else {c.slug: c for c in comparison.skill_changes}
+        {c.slug: c for c in comparison.skill_changes}
+        if comparison is not None and same_series
+        else {}
     )
+    as_of = "" if same_series or comparison is None else source.provenance_dated
     lines = []
     for skill in latest.top_gaps(TOP_GAPS):
         change = by_slug.get(skill.slug)
         moved = None if change is None else change.gap.delta
         is_new = change is not None and (change.old is None or change.old.gap_points is None)
         lines.append(
-            GapLine(skill.name, skill.demand_pct, skill.supply_pct, skill.gap_points, moved, is_new)
+            GapLine(
+                skill.name,
+                skill.demand_pct,
+                skill.supply_pct,
+                skill.gap_points,
+                moved,
+                is_new,
+                as_of,
+            )
         )
     return lines
 
