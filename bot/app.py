@@ -20,7 +20,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
@@ -33,10 +32,11 @@ from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.request_guard import StrictRequestVerification, is_allowed_response_url
 from bot.runner import PromptAckRunner
 from db.engine import insert_ignoring_duplicates
+from db.installations import installation_store
 from db.market import MarketReader
 from db.services import SERVICES_KEY, Services
 from db.settings import Settings
-from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
+from db.slack_models import OAUTH_STATES_TABLE, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +125,7 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
         # Tables come from the Alembic migration, on the store's own database.
-        installation_store=AsyncSQLAlchemyInstallationStore(
-            client_id,
-            engine,
-            bots_table_name=BOTS_TABLE,
-            installations_table_name=INSTALLATIONS_TABLE,
-        ),
+        installation_store=installation_store(settings, engine),
         state_store=AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=600, engine=engine, table_name=OAUTH_STATES_TABLE
         ),

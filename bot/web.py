@@ -34,6 +34,7 @@ from bot.request_guard import (
 from db.engine import create_engine, is_sqlite
 from db.settings import Settings
 from db.startup import prepare
+from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class SkillGapWeb:
                 "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request's signature "
                 "with it. Copy it from your app's Basic Information page."
             )
+        # OAuth mode refuses to start without the key that seals its stored tokens.
+        self.token_cipher = cipher_from_settings(settings)
         self.settings = settings
         self.metrics = SlackMetrics()
         self._given_engine = engine
@@ -133,6 +136,7 @@ class SkillGapWeb:
             engine = self._given_engine or create_engine(self.settings.database_url)
             if self._prepare_store:
                 await prepare(engine)
+            await seal_plaintext_tokens(engine, self.token_cipher)
             self.engine = engine
             self.app = build_app(
                 self.settings, engine, metrics=self.metrics, features=self._features
