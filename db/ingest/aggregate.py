@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from db.constants import MIN_BASE_ADS, MIN_CANDIDATES
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.counting import Bucket, SupplyBucket, WeeklyCounts, week_start
 from db.ingest.stats import round_tenths, summarise_sorted_pay, wilson_interval
@@ -27,13 +28,13 @@ class SnapshotRules:
     min_ads: int = 10  # fewer ads in a window: no snapshot for it
     min_skill_ads: int = 3  # a skill needs this many ads to get a figure
     max_skills: int = 60  # skills kept per snapshot, by demand
-    min_candidates: int = 10  # fewer candidates: no supply percentage
+    min_candidates: int = MIN_CANDIDATES  # fewer candidates: no supply percentage
     # Emerging skills: "new" has no mention in the look-back weeks before the window (which
     # must hold at least min_base_ads ads); "rising" gained rising_points of share on a
     # previous window of min_base_ads ads or more, with non-overlapping Wilson intervals.
     emerging_min_ads: int = 5
     new_lookback_weeks: int = 8
-    min_base_ads: int = 30
+    min_base_ads: int = MIN_BASE_ADS
     rising_points: float = 5.0
     gap_points: float = 10.0  # demand minus supply that counts as a gap
     max_gaps: int = 5

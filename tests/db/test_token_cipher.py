@@ -160,7 +160,8 @@ async def test_the_migration_seals_stored_tokens_when_the_key_is_set(
     empty_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, key_at_upgrade: bool
 ) -> None:
     async with empty_engine.begin() as connection:
-        await connection.run_sync(_migrate, "41ae1d089997", True)
+        # To just before the migration that brought sealing.
+        await connection.run_sync(_migrate, "9c3e5a7d1b20-1", True)
     await AsyncSQLAlchemyInstallationStore(
         CLIENT_ID,
         empty_engine,

@@ -1,7 +1,7 @@
 """Slack tokens sealed at rest: token columns widened, stored tokens encrypted
 
 Revision ID: 9c3e5a7d1b20
-Revises: 41ae1d089997
+Revises: 5a1c0e7d9b42
 Create Date: 2026-12-02 06:05:00.000000
 
 With SKILLGAP_TOKEN_KEY set at upgrade time, every token already stored is encrypted here.
@@ -21,7 +21,7 @@ from db.settings import load_settings
 from db.token_cipher import TokenCipher, seal_stored_tokens
 
 revision: str = "9c3e5a7d1b20"
-down_revision: str | None = "41ae1d089997"
+down_revision: str | None = "5a1c0e7d9b42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
