@@ -1,5 +1,9 @@
-"""A listener runner that answers Slack the moment a listener acks, without Bolt's 10 ms polling.
+"""The one place SkillGap changes Bolt's behaviour, each change for a measured reason.
 
+Checked against the Bolt versions in CHECKED_BOLT_VERSIONS (tests/bot/test_bolt_compat.py
+fails on any other: re-check these against the new Bolt, then add its version).
+
+The listener runner answers Slack the moment a listener acks, without Bolt's 10 ms polling.
 Bolt's own asyncio runner, when listeners run after the response (the safe mode: slow work
 cannot hold up the 3-second ack), waits for `ack()` by sleeping 10 ms at a time, which puts a
 10 ms floor under every answer. This runner keeps that mode's behaviour (the listener carries on
@@ -13,12 +17,18 @@ import copy
 import time
 from typing import Any
 
+import aiohttp
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_listener import AsyncListener
 from slack_bolt.listener.asyncio_runner import AsyncioListenerRunner
 from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
+
+from bot.request_guard import is_allowed_response_url
 
 
 class SignallingAck(AsyncAck):
@@ -144,3 +154,73 @@ class PromptAckRunner(AsyncioListenerRunner):
                 ack.called.set()
         finally:
             await self.listener_completion_handler.handle(request=request, response=response)
+
+
+CHECKED_BOLT_VERSIONS = ("1.30.0",)
+
+
+def use_prompt_ack_runner(app: AsyncApp) -> None:
+    """Give the app the PromptAckRunner: Bolt takes no runner of ours, so its own is swapped."""
+    app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
+
+
+class RefusedResponseUrl(ValueError):
+    """A response_url that is not Slack's: nothing is ever posted to it."""
+
+
+class SharedSessionRespond(AsyncRespond):
+    """`respond()` over the app's HTTP session (Bolt's opens a new session per call), to Slack's
+    response URLs only (or to the base the settings allow, the tests' and the shell's stub)."""
+
+    def __init__(
+        self,
+        *,
+        response_url: str | None,
+        session: aiohttp.ClientSession,
+        extra_base: str | None = None,
+    ) -> None:
+        super().__init__(response_url=response_url)
+        self.session = session
+        self.may_post = response_url is not None and is_allowed_response_url(
+            response_url, extra_base
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionRespond:
+        # Lazy listeners get a deep copy of the request; the session must stay shared.
+        return self
+
+    async def __call__(  # type: ignore[override]
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: list[Any] | None = None,
+        attachments: list[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if self.response_url is None:
+            raise ValueError("respond is unavailable: this request has no response_url")
+        if not self.may_post:
+            raise RefusedResponseUrl("refusing to post to a response_url that is not Slack's")
+        client = AsyncWebhookClient(url=self.response_url, session=self.session)
+        if isinstance(text, dict):
+            return await client.send_dict(text)
+        message: dict[str, Any] = {"text": text}
+        optional = {
+            "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks or []] or None,
+            "attachments": [a if isinstance(a, dict) else a.to_dict() for a in attachments or []]
+            or None,
+            "response_type": response_type,
+            "replace_original": replace_original,
+            "delete_original": delete_original,
+            "unfurl_links": unfurl_links,
+            "unfurl_media": unfurl_media,
+            "thread_ts": thread_ts,
+            "metadata": metadata,
+        }
+        message.update({key: value for key, value in optional.items() if value is not None})
+        return await client.send_dict(message)
