@@ -82,7 +82,18 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
         return describe_feed(feed) + f"; first run {feed.next_run_at:%Y-%m-%d %H:%M} UTC"
 
     typer.echo(f"Added {_with_store(work)}.")
+    missing = _missing_keys(kind, load_settings())
+    if missing:
+        typer.echo(f"{missing} not set: its runs will fail until it is.", err=True)
     typer.echo("Run it now with `skillgap feeds run --all`, or let the clock run it.")
+
+
+def _missing_keys(kind: FeedKind, settings: Settings) -> str:
+    if kind == FeedKind.ADZUNA and not (settings.adzuna_app_id and settings.adzuna_app_key):
+        return "ADZUNA_APP_ID or ADZUNA_APP_KEY is"
+    if kind == FeedKind.REED and not settings.reed_api_key:
+        return "REED_API_KEY is"
+    return ""
 
 
 @add_app.command("adzuna")
