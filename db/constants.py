@@ -30,6 +30,13 @@ class SourceKind(StrEnum):
     JOB_ADS = "job_ads"  # computed from a team's own job-ad and candidate exports
 
 
+class Region(StrEnum):
+    """The regions SkillGap computes and answers about; stored figures may name others."""
+
+    UK = "UK"
+    LONDON = "London"
+
+
 # Thresholds of figures computed from a team's own data, shared by ingestion (which computes
 # them) and the read model (which decides which source's figure is sound enough to show).
 MIN_FIGURES_FOR_MEDIAN = 10  # no pay median from fewer figures

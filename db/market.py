@@ -15,14 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.constants import Region
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
-from db.importers.document import slugify
 from db.ingest.taxonomy import load_taxonomy
 from db.market_comparison import SnapshotComparison, compare_stats
 from db.market_figures import (
-    LONDON,
-    UK,
     AskedTogether,
     Pay,
     RolePath,
@@ -49,6 +47,7 @@ from db.models import (
     SkillFigure,
     SourceKind,
 )
+from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
 from db.sources import SeriesKey
 
@@ -122,7 +121,9 @@ class MarketReader:
                 roles = (await session.exec(select(Role).order_by(col(Role.title)))).all()
                 summaries = []
                 for role in roles:
-                    latest = await self._latest_snapshot(session, role, team_id, UK, None, None)
+                    latest = await self._latest_snapshot(
+                        session, role, team_id, Region.UK, None, None
+                    )
                     if latest is not None:
                         summaries.append(_role_summary(role, _snapshot_info(latest, role)))
                 return summaries
@@ -135,7 +136,7 @@ class MarketReader:
         role_slug: str,
         team_id: str = PUBLIC_TEAM,
         *,
-        region: str = UK,
+        region: str = Region.UK,
         as_of: date | None = None,
         source: str | None = None,
     ) -> RoleStats | None:
@@ -286,7 +287,7 @@ class MarketReader:
         role_slug: str,
         team_id: str = PUBLIC_TEAM,
         *,
-        region: str = UK,
+        region: str = Region.UK,
         source: str | None = None,
         older_id: int | None = None,
         newer_id: int | None = None,
@@ -467,7 +468,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
     pay_rows = list(
         (await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))).all()
     )
-    if snapshot.region == UK and not any(row.region == LONDON for row in pay_rows):
+    if snapshot.region == Region.UK and not any(row.region == Region.LONDON for row in pay_rows):
         pay_rows += await _london_pay_alongside(session, snapshot)
     skill_rows = (
         await session.exec(
@@ -518,7 +519,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
             select(MarketSnapshot.id).where(
                 MarketSnapshot.team_id == snapshot.team_id,
                 MarketSnapshot.role_id == snapshot.role_id,
-                MarketSnapshot.region == LONDON,
+                MarketSnapshot.region == Region.LONDON,
                 MarketSnapshot.source == snapshot.source,
                 MarketSnapshot.period_start == snapshot.period_start,
                 MarketSnapshot.period_end == snapshot.period_end,
@@ -528,7 +529,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
     if london is None:
         return []
     rows = await session.exec(
-        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == LONDON)
+        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == Region.LONDON)
     )
     return list(rows.all())
 

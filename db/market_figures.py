@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.constants import PUBLIC_TEAM, PayKind, SourceKind
+from db.constants import PUBLIC_TEAM, PayKind, Region, SourceKind
 from db.sources import OWN_ADS, SeriesKey, age_note, series_key
 
-UK = "UK"
-LONDON = "London"
 # How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
 PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
@@ -172,10 +170,10 @@ class RoleStats:
     emerging_snapshot: SnapshotInfo | None = None
     pay_beside: tuple[Pay, ...] = ()
 
-    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+    def pay_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)
 
-    def pay_beside_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+    def pay_beside_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         """The other source's sound figure, when it differs materially from the one shown."""
         return next((p for p in self.pay_beside if p.kind == kind and p.region == region), None)
 
@@ -211,7 +209,7 @@ class RoleStats:
     def emerging_source(self) -> SnapshotInfo:
         return self.emerging_snapshot or self.snapshot
 
-    def pay_source(self, region: str = UK) -> SnapshotInfo:
+    def pay_source(self, region: str = Region.UK) -> SnapshotInfo:
         """Where the region's salary (else its first pay figure) comes from."""
         salary = self.pay_for(PayKind.ANNUAL, region)
         if salary is None or salary.median is None:
@@ -221,19 +219,19 @@ class RoleStats:
 
     @property
     def salary(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, UK)
+        return self.pay_for(PayKind.ANNUAL, Region.UK)
 
     @property
     def salary_london(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, LONDON)
+        return self.pay_for(PayKind.ANNUAL, Region.LONDON)
 
     @property
     def day_rate(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, UK)
+        return self.pay_for(PayKind.DAILY, Region.UK)
 
     @property
     def day_rate_london(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, LONDON)
+        return self.pay_for(PayKind.DAILY, Region.LONDON)
 
     def skills_by_gap(self) -> list[SkillStat]:
         """Skills with both demand and supply figures, largest gap first."""

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from db.constants import PayKind
-from db.market_figures import UK, Pay, RoleStats
+from db.constants import PayKind, Region
+from db.market_figures import Pay, RoleStats
 from db.sources import (
     Choice,
     Offer,
@@ -21,7 +21,7 @@ from db.sources import (
 
 def pay_order(key: tuple[PayKind, str]) -> tuple[int, bool, str]:
     """Annual, daily, hourly; the UK before other regions."""
-    return (list(PayKind).index(key[0]), key[1] != UK, key[1])
+    return (list(PayKind).index(key[0]), key[1] != Region.UK, key[1])
 
 
 def _offer(stats: RoleStats, figure: Any, sound: bool) -> Offer[Any]:

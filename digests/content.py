@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from db.constants import Region
 from db.market import MarketReader
 from db.market_comparison import Change, PayChange, SkillChange, SnapshotComparison
-from db.market_figures import PAY_UNITS, UK, RoleStats, SkillStat, SnapshotInfo
+from db.market_figures import PAY_UNITS, RoleStats, SkillStat, SnapshotInfo
 from db.models import PayKind
 from db.sources import PUBLISHED
 
@@ -299,14 +300,14 @@ class DigestBuilder:
         return part
 
     async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:
-        latest = await self.market.role_stats(slug, team_id, region=UK, as_of=as_of)
+        latest = await self.market.role_stats(slug, team_id, region=Region.UK, as_of=as_of)
         if latest is None:
             path = await self.market.role_path(slug)
             title = path.role_title if path is not None else slug
             return RoleDigest(slug, title, None, None)
         source = latest.snapshot.source
         comparison = await self.market.compare(
-            slug, team_id, region=UK, source=source, newer_id=latest.snapshot.id
+            slug, team_id, region=Region.UK, source=source, newer_id=latest.snapshot.id
         )
         history = await self._salary_history(team_id, slug, source)
         if comparison is None:
@@ -336,7 +337,7 @@ class DigestBuilder:
         """The UK median salary in each snapshot from the same source, oldest first."""
         points = []
         for info in await self.market.snapshots(slug, team_id):
-            if info.source != source or info.region != UK:
+            if info.source != source or info.region != Region.UK:
                 continue
             stats = await self.market.stats_for_snapshot(info.id, team_id)
             salary = None if stats is None else stats.salary

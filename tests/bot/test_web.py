@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack_requests import SlackUser, signed_headers, slash_command_body
@@ -171,3 +172,20 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
         await asyncio.sleep(0.2)
         assert len(stub.calls_to("chat.postMessage")) == 1
         assert "Sent you a DM" not in text
+
+
+async def test_an_embedded_store_is_served_from_a_write_ahead_log(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """Each request writes its signature (replay protection): cheap only without an fsync per
+    commit."""
+    settings = settings_for_stub(stub, f"sqlite+aiosqlite:///{tmp_path / 'served.db'}")
+    web = SkillGapWeb(settings, features=STANDIN, prepare_store=False)
+    await web.startup()
+    try:
+        assert web.engine is not None
+        async with web.engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert await connection.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
+    finally:
+        await web.shutdown()
