@@ -12,7 +12,6 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
-from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -36,6 +35,7 @@ from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
 from db.replays import accept_once, forget_expired
 from db.settings import Settings
 from db.startup import prepare
+from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ class SkillGapWeb:
                 "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request's signature "
                 "with it. Copy it from your app's Basic Information page."
             )
+        # OAuth mode refuses to start without the key that seals its stored tokens.
+        self.token_cipher = cipher_from_settings(settings)
         self.settings = settings
         self.metrics = SlackMetrics()
         self._given_engine = engine
@@ -140,6 +142,7 @@ class SkillGapWeb:
             engine = self._given_engine or create_engine(self.settings.database_url)
             if self._prepare_store:
                 await prepare(engine)
+            await seal_plaintext_tokens(engine, self.token_cipher)
             if self._given_engine is None:
                 await tune_sqlite_for_serving(engine)
             self.engine = engine
@@ -187,8 +190,9 @@ class SkillGapWeb:
         elif path == EVENTS_PATH and method == "POST":
             response = await self.slack_events(scope, receive)
         else:
-            request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
-            response = await self.handler._get_http_response(method, path, request)
+            # OAuth install and redirect, or 404: Bolt's ASGI handler answers them itself.
+            await self.handler(scope, receive, send)  # type: ignore[arg-type]
+            return
         await send(response.get_response_start())
         await send(response.get_response_body())
 
