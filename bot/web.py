@@ -35,6 +35,7 @@ from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
 from db.replays import accept_once, forget_expired
 from db.settings import Settings
 from db.startup import prepare
+from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ class SkillGapWeb:
                 "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request's signature "
                 "with it. Copy it from your app's Basic Information page."
             )
+        # OAuth mode refuses to start without the key that seals its stored tokens.
+        self.token_cipher = cipher_from_settings(settings)
         self.settings = settings
         self.metrics = SlackMetrics()
         self._given_engine = engine
@@ -139,6 +142,7 @@ class SkillGapWeb:
             engine = self._given_engine or create_engine(self.settings.database_url)
             if self._prepare_store:
                 await prepare(engine)
+            await seal_plaintext_tokens(engine, self.token_cipher)
             if self._given_engine is None:
                 await tune_sqlite_for_serving(engine)
             self.engine = engine
