@@ -49,8 +49,7 @@ from digests import ledger
 from digests.content import DigestBuilder
 from digests.render import render_digest
 from digests.schedule import WeeklySchedule
-from digests.sender import METADATA_EVENT, DigestSender
-from digests.sending import SenderConfig
+from digests.sender import METADATA_EVENT, DigestSender, SenderConfig
 from digests.worker import Worker
 from tests.slack_stub_extras import SlackRateLimits, enable_history, posted_messages
 

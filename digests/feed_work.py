@@ -18,7 +18,7 @@ from db.feeds.fetching import Sleep, real_sleep
 from db.feeds.runner import FeedConfig
 from db.feeds.runs import describe_feed, run_claimed
 from digests.schedule import utc_now
-from digests.sending import TokenSource
+from digests.sender import TokenSource
 from templates import SlackMessage, render_message
 
 logger = logging.getLogger(__name__)

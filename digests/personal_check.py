@@ -12,7 +12,7 @@ from db.personal import check_skills, personal_changes
 from db.profiles import load_profile
 from digests import ledger
 from digests.schedule import WeeklySchedule
-from digests.sending import Composition
+from digests.sender import Composition
 from digests.subscriptions import subscribe, unsubscribe
 from templates import render_message
 

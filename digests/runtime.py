@@ -20,8 +20,7 @@ from digests.clock import Clock
 from digests.content import DigestBuilder
 from digests.feed_work import FeedWork, slack_teller
 from digests.personal_check import PersonalCheckComposer
-from digests.sender import DigestSender
-from digests.sending import SenderConfig, TokenSource
+from digests.sender import DigestSender, SenderConfig, TokenSource
 from digests.worker import Worker
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """Delivers one claimed ledger row to Slack: compose, post (with thread and chart), record, recover.
 
 Exactly once: every message carries the delivery id in its metadata, and progress (the
-message ts, thread parts posted, the chart) is written to the ledger as soon as Slack
-confirms it. A delivery taken over after a crash or an ambiguous failure (timeout, 5xx)
-first looks in the channel for what the earlier attempt already posted, and resumes there.
+message ts, thread parts posted) is written to the ledger as soon as Slack confirms it; a
+chart's file id is written before Slack is asked to share it. A delivery taken over after a
+crash or an ambiguous failure (timeout, 5xx) first looks in the channel and the thread for
+what the earlier attempt already posted, and resumes there.
 
 Composers turn a (delivery, subscription) into messages. Channel digests have one here;
 other kinds (a personal weekly DM) plug theirs in with `DigestSender.add_composer`.
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -35,16 +36,9 @@ from digests.content import DigestBuilder
 from digests.refusals import ADVICE, CHANNEL_GONE, DEFAULT_ADVICE, TOKEN_GONE
 from digests.render import RenderedDigest, mention, render_digest
 from digests.schedule import utc_now
-from digests.sending import (
-    Composer,
-    Composition,
-    DeliveryFailed,
-    RateLimiter,
-    SenderConfig,
-    TokenSource,
-)
+from digests.slack_calls import DeliveryFailed, RateLimiter, upload_file
 from digests.subscriptions import pause_subscription
-from templates import render_message
+from templates import SlackMessage, render_message
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +46,35 @@ METADATA_EVENT = "skillgap_delivery"
 
 # Calls that leave something in Slack: made only while this worker holds the delivery's lease.
 POSTING_METHODS = frozenset({"chat.postMessage", "files_upload_v2"})
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What to post for a delivery: the message, its thread replies, charts for the thread."""
+
+    parts: tuple[SlackMessage, ...]
+    charts: tuple[Chart, ...] = ()
+    quiet: bool = False
+
+
+class Composer(Protocol):
+    async def __call__(self, delivery: Delivery, subscription: Subscription) -> Composition: ...
+
+
+TokenSource = Callable[[str], Awaitable[str | None]]
+
+
+@dataclass
+class SenderConfig:
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 6  # attempts that ended in a 5xx, timeout or connection error
+    backoff_base: float = 30.0  # seconds before the first retry; doubles each time
+    backoff_cap: float = 1800.0
+    rate_limit_waits: int = 20  # 429s waited out inside one attempt before handing it back
+    workspace_rate: float = 5.0  # chat.postMessage calls per second per workspace
+    channel_rate: float = 1.0  # ... per channel (Slack's documented limit)
+    timeout: float = 15.0
+    charts: bool = True
 
 
 @dataclass
@@ -307,7 +330,10 @@ class DigestSender:
                 length=len(chart.png),
                 alt_txt=chart.alt_text,
             )
-            await self._upload(attempt, str(answer.get("upload_url") or ""), chart.png)
+            session = attempt.client.session
+            assert session is not None  # every client here is built on the sender's session
+            url = str(answer.get("upload_url") or "")
+            await upload_file(session, url, chart.png, time_limit=self.config.timeout)
             uploads.append((chart, str(answer.get("file_id") or "")))
         # One completion shares every file of it, so any one id shows whether it happened.
         await self._progress(attempt, chart_file_id=uploads[0][1])
@@ -318,22 +344,6 @@ class DigestSender:
             channel_id=attempt.channel_id,
             thread_ts=attempt.message_ts,
         )
-
-    async def _upload(self, attempt: _Attempt, url: str, content: bytes) -> None:
-        """Send a file's bytes to the upload URL Slack handed out."""
-        session = attempt.client.session
-        assert session is not None  # every client here is built on the sender's session
-        try:
-            async with session.post(
-                url, data=content, timeout=aiohttp.ClientTimeout(total=self.config.timeout)
-            ) as response:
-                status = response.status
-        except (TimeoutError, aiohttp.ClientError) as problem:
-            raise DeliveryFailed(
-                f"{type(problem).__name__} uploading a chart", retryable=True
-            ) from problem
-        if status != 200:
-            raise DeliveryFailed(f"HTTP {status} uploading a chart", retryable=status >= 500)
 
     async def _file_in_thread(self, attempt: _Attempt, file_id: str) -> bool:
         """Whether the digest's thread already shows the file an earlier attempt uploaded."""

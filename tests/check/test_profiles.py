@@ -19,8 +19,7 @@ from digests import ledger
 from digests.content import DigestBuilder
 from digests.personal_check import PersonalCheckComposer, start_weekly_updates
 from digests.schedule import WeeklySchedule
-from digests.sender import DigestSender
-from digests.sending import SenderConfig
+from digests.sender import DigestSender, SenderConfig
 from digests.subscriptions import subscribe
 from digests.worker import Worker
 from tests.digests.data import may

@@ -17,8 +17,7 @@ from db.market import MarketReader
 from digests import ledger
 from digests.content import DigestBuilder
 from digests.schedule import WeeklySchedule, utc_now
-from digests.sender import METADATA_EVENT, DigestSender
-from digests.sending import SenderConfig
+from digests.sender import METADATA_EVENT, DigestSender, SenderConfig
 from digests.subscriptions import subscribe
 from digests.worker import Worker
 from tests.digests.data import may

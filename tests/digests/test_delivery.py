@@ -15,7 +15,7 @@ from db.importers.document import RoleDocument, SkillDocument
 from db.importers.store import store_documents
 from digests import ledger
 from digests.schedule import utc_now
-from digests.sending import Composition
+from digests.sender import Composition
 from templates import SlackMessage
 from tests.commands.helpers import assert_valid_message, texts_of
 from tests.digests.conftest import DigestHarness
