@@ -33,6 +33,7 @@ from db.models import (
     SourceKind,
 )
 from db.resolve import Candidate, NameIndex, Resolution
+from db.skill_graph import SkillGraph, load_skill_graph
 
 UK = "UK"
 LONDON = "London"
@@ -637,6 +638,16 @@ class MarketReader:
 
     async def resolve_skill(self, text: str) -> Resolution:
         return (await self._index("skills")).resolve(text)
+
+    async def skill_graph(self) -> SkillGraph:
+        """Which skills are families of which: the same for every team."""
+
+        async def compute() -> SkillGraph:
+            async with self._sessions() as session:
+                return await load_skill_graph(session)
+
+        graph: SkillGraph = await self._cached(("skill_graph",), compute)
+        return graph
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")

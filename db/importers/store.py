@@ -25,6 +25,7 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
+from db.skill_graph import add_parent_links
 
 
 class StoreOutcome(StrEnum):
@@ -123,6 +124,7 @@ async def store_snapshot(
     for skill_document in document.skills:
         skill = await upsert_skill(session, skill_document.name, skill_document.aliases)
         assert skill.id is not None
+        await _store_members(session, skill, skill_document.members)
         session.add(
             SkillFigure(
                 snapshot_id=snapshot.id,
@@ -141,6 +143,18 @@ async def store_snapshot(
         )
     await session.flush()
     return StoreResult(snapshot.id, outcome, role.title, document.period_label)
+
+
+async def _store_members(session: AsyncSession, family: Skill, members: Sequence[str]) -> None:
+    """The examples a source gives of a family become skills in that family."""
+    links = []
+    for member_name in members:
+        member = await upsert_skill(session, member_name)
+        if member.id is not None and member.id != family.id:
+            assert family.id is not None
+            links.append((member.id, family.id))
+    if links:
+        await add_parent_links(session, links, as_examples=True)
 
 
 async def find_role(session: AsyncSession, name: str) -> Role | None:
