@@ -37,20 +37,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 
 from bot.slack_stub import SlackStub
-from bot.slack_stub_extras import SlackRateLimits, enable_history, posted_messages
 from db.digest_models import DeliveryKind, Subscription, SubscriptionStatus
-from db.engine import create_engine, prepare
+from db.engine import create_engine
 from db.importers.bundled import bundled_snapshot_files
 from db.importers.store import store_documents
 from db.importers.structured import parse_structured_file
 from db.market import MarketReader
 from db.models import PayKind
+from db.startup import prepare
 from digests import ledger
 from digests.content import DigestBuilder
 from digests.render import render_digest
 from digests.schedule import WeeklySchedule
 from digests.sender import METADATA_EVENT, DigestSender, SenderConfig
 from digests.worker import Worker
+from tests.slack_stub_extras import SlackRateLimits, enable_history, posted_messages
 
 TARGET_RATIO = 1.1
 BURST = 2.0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from db.importers.document import normalize_name, slugify
+from db.names import normalize_name, slugify
 from db.resolve import FUZZY_CUTOFF, Candidate, NameIndex, split_terms
 
 SKILLS = 10_000

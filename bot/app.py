@@ -25,16 +25,16 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES, register_features
+from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.runner import PromptAckRunner
-from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
+from db.engine import insert_ignoring_duplicates
 from db.market import MarketReader
+from db.services import SERVICES_KEY, Services
+from db.settings import Settings
 from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_app(
     *,
     market: MarketReader | None = None,
     metrics: SlackMetrics | None = None,
-    features: tuple[str, ...] = FEATURE_MODULES,
+    features: tuple[Feature, ...] = FEATURE_MODULES,
     process_before_response: bool = False,
 ) -> AsyncApp:
     """The SkillGap Slack app. Call it inside a running event loop (it opens an HTTP session)."""
@@ -220,9 +220,7 @@ async def record_event(engine: AsyncEngine, event_id: str, team_id: str) -> bool
         "received_at": datetime.now(UTC),
     }
     table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-    dialect = engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["event_id"])
+    statement = insert_ignoring_duplicates(table, engine.dialect.name, "event_id").values(values)
     async with engine.begin() as connection:
         result = await connection.execute(statement)
     return bool(result.rowcount)

@@ -7,9 +7,10 @@ import contextlib
 
 import typer
 
-from bot import cli_ingest, store_cli
-from bot.settings import Settings, load_settings
-from db.engine import create_engine, is_sqlite, prepare, upgrade
+from bot import cli_feeds, cli_ingest, store_cli
+from db.engine import create_engine, is_sqlite, upgrade
+from db.settings import Settings, load_settings
+from db.startup import prepare
 from digests import cli as digests_cli
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 store_cli.register(app)
 digests_cli.register(app)
 cli_ingest.register(app)
+cli_feeds.register(app)
 
 
 @db_app.command("upgrade")

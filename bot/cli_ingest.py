@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
-from bot.settings import load_settings
-from db.engine import create_engine, prepare, session_factory
+from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.pipeline import Ingestor, IngestSummary, explain_postings, known_roles
+from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
+from db.ingest.summary import IngestSummary
 from db.ingest.taxonomy import load_taxonomy
+from db.settings import load_settings
+from db.startup import prepare
 
 ingest_app = typer.Typer(
     help="Compute weekly market figures from your own job ads and candidates.",
@@ -99,7 +108,33 @@ MIN_BASE = _option(
 
 
 def _progress_console() -> Console | None:
-    return Console(stderr=True) if sys.stdout.isatty() else None
+    """Where the progress bar goes: standard error when it is a terminal, else nowhere."""
+    console = Console(stderr=True)
+    return console if console.is_terminal else None
+
+
+class IngestProgress:
+    """The bar a long ingest shows on a terminal: per file, ads read, MB, MB/s, time left."""
+
+    def __init__(self, console: Console, *, auto_refresh: bool = True) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[ads]:,} ads"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=auto_refresh,
+        )
+        self._tasks: dict[Path, TaskID] = {}
+
+    def __call__(self, path: Path, done: int, total: int, ads: int) -> None:
+        task = self._tasks.get(path)
+        if task is None:
+            task = self._tasks[path] = self.bar.add_task(path.name, total=total, ads=ads)
+        self.bar.update(task, completed=done, ads=ads)
 
 
 def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> IngestSummary:
@@ -112,21 +147,9 @@ def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> Inges
             if console is None:
                 ingestor = Ingestor(engine, team_id=team, rules=rules)
                 return await _ingest(ingestor, kind, files)
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=console, transient=True) as progress:
-                tasks: dict[Path, object] = {}
-
-                def on_progress(path: Path, done: int, total: int) -> None:
-                    if path not in tasks:
-                        tasks[path] = progress.add_task(path.name, total=total)
-                    progress.update(tasks[path], completed=done)  # type: ignore[arg-type]
-
-                ingestor = Ingestor(engine, team_id=team, rules=rules, on_progress=on_progress)
+            progress = IngestProgress(console)
+            with progress.bar:
+                ingestor = Ingestor(engine, team_id=team, rules=rules, on_progress=progress)
                 return await _ingest(ingestor, kind, files)
         finally:
             await engine.dispose()

@@ -7,7 +7,7 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
+from db.settings import Settings
 
 if TYPE_CHECKING:
     from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
@@ -71,7 +71,8 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build_app, close_app
-    from db.engine import create_engine, prepare
+    from db.engine import create_engine
+    from db.startup import prepare
 
     engine = create_engine(settings.database_url)
     await prepare(engine)

@@ -23,11 +23,12 @@ from rich.rule import Rule
 from rich.text import Text
 
 from bot.app import build_app, close_app
-from bot.registry import FEATURE_MODULES
-from bot.settings import Settings
+from bot.registry import FEATURE_MODULES, Feature
 from bot.slack_requests import SlackUser, block_actions_body, signed_request, slash_command_body
 from bot.slack_stub import RESPONSE_URL_METHOD, SlackStub
-from db.engine import create_engine, prepare
+from db.engine import create_engine
+from db.settings import Settings
+from db.startup import prepare
 
 # Calls Bolt makes for itself, not part of any answer.
 _PLUMBING = frozenset({"auth.test"})
@@ -110,7 +111,7 @@ class Shell:
         *,
         as_json: bool = False,
         out: TextIO | None = None,
-        features: tuple[str, ...] = FEATURE_MODULES,
+        features: tuple[Feature, ...] = FEATURE_MODULES,
     ) -> None:
         self.base_settings = settings
         self.as_json = as_json

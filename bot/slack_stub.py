@@ -16,6 +16,14 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.slack_stub_methods import (
+    StubReply,
+    StubRequest,
+    Workspace,
+    answer_method,
+    dm_channel_for,
+)
+
 # Arguments Slack accepts as JSON text inside form posts; decoded so tests can look inside.
 _JSON_ARGUMENTS = ("blocks", "attachments", "view", "metadata", "files", "unfurls")
 
@@ -56,26 +64,6 @@ class RecordedCall:
         return json.dumps(self.args, ensure_ascii=False)
 
 
-@dataclass
-class StubRequest:
-    """What a rule sees about a Web API call before the stub answers it."""
-
-    method: str
-    args: dict[str, Any]
-    headers: dict[str, str]
-    token: str | None
-    team_id: str | None
-
-
-@dataclass
-class StubReply:
-    """An answer a rule chooses instead of the stub's normal one."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 # A rule may answer a call itself (a fault, a rate limit) or return None to let it through.
 Rule = Callable[[StubRequest], Awaitable[StubReply | None]]
 Responder = Callable[[StubRequest], Awaitable[dict[str, Any]]]
@@ -92,17 +80,6 @@ class _Fault:
             return None
         self.times -= 1
         return self.reply
-
-
-@dataclass
-class Workspace:
-    """A workspace the stub knows, found by the bot token a call carries."""
-
-    team_id: str
-    team_name: str
-    bot_user_id: str
-    bot_id: str
-    app_id: str = "A0SKILLGAP"
 
 
 @dataclass
@@ -366,7 +343,7 @@ class SlackStub:
                 return connection
         raise RuntimeError("no app is connected over Socket Mode; await stub.wait_for_socket()")
 
-    def _issue_socket_url(self) -> str:
+    def issue_socket_url(self) -> str:
         ticket = uuid.uuid4().hex
         self._socket_tickets.add(ticket)
         return f"{self.socket_url}?ticket={ticket}"
@@ -552,160 +529,22 @@ class SlackStub:
 
     # -- Slack's answers ---------------------------------------------------------------------
 
-    def _next_ts(self) -> str:
+    def next_number(self) -> int:
+        return next(self._id_counter)
+
+    def next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts_counter):06d}"
 
-    def _next_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._id_counter):08d}"
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{self.next_number():08d}"
 
-    def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Exchange an OAuth code for a bot token of `oauth_team_id` (which the stub then knows)."""
-        if not args.get("code"):
-            return {"ok": False, "error": "invalid_code"}
-        team_id = self.oauth_team_id
-        token = f"xoxb-installed-{team_id.lower()}-{next(self._id_counter)}"
-        workspace = self.add_workspace(team_id, token)
-        return {
-            "ok": True,
-            "app_id": workspace.app_id,
-            "authed_user": {"id": "U0INSTALLER"},
-            "scope": "commands,chat:write",
-            "token_type": "bot",
-            "access_token": token,
-            "bot_user_id": workspace.bot_user_id,
-            "team": {"id": team_id, "name": workspace.team_name},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
-
-    @staticmethod
-    def dm_channel_for(user_id: str) -> str:
-        """The DM channel id the stub gives a user (stable, so tests can predict it)."""
-        return "D" + user_id.removeprefix("U").removeprefix("W")
+    dm_channel_for = staticmethod(dm_channel_for)
 
     async def _answer(self, request: StubRequest, workspace: Workspace) -> dict[str, Any]:
         responder = self._responders.get(request.method)
         if responder is not None:
             return await responder(request)
-        args = request.args
-        method = request.method
-        if method == "oauth.v2.access":
-            return self._oauth_access(args)
-        if method == "apps.connections.open":
-            # Only an app-level token may open a Socket Mode connection.
-            if not (request.token or "").startswith("xapp-"):
-                return {"ok": False, "error": "not_allowed_token_type"}
-            return {"ok": True, "url": self._issue_socket_url()}
-        if method == "auth.test":
-            return {
-                "ok": True,
-                "url": f"https://{workspace.team_id.lower()}.slack.com/",
-                "team": workspace.team_name,
-                "user": "skillgap",
-                "team_id": workspace.team_id,
-                "user_id": workspace.bot_user_id,
-                "bot_id": workspace.bot_id,
-                "is_enterprise_install": False,
-            }
-        if method == "chat.postMessage":
-            channel = str(args.get("channel", ""))
-            if not channel:
-                return {"ok": False, "error": "channel_not_found"}
-            if channel.startswith(("U", "W")):
-                channel = self.dm_channel_for(channel)
-            ts = self._next_ts()
-            message = {
-                "type": "message",
-                "user": workspace.bot_user_id,
-                "bot_id": workspace.bot_id,
-                "text": args.get("text", ""),
-                "blocks": args.get("blocks", []),
-                "ts": ts,
-            }
-            return {"ok": True, "channel": channel, "ts": ts, "message": message}
-        if method == "chat.postEphemeral":
-            if not args.get("channel") or not args.get("user"):
-                return {"ok": False, "error": "invalid_arguments"}
-            return {"ok": True, "message_ts": self._next_ts()}
-        if method == "chat.update":
-            return {
-                "ok": True,
-                "channel": args.get("channel"),
-                "ts": args.get("ts"),
-                "text": args.get("text", ""),
-                "message": {"text": args.get("text", ""), "blocks": args.get("blocks", [])},
-            }
-        if method == "chat.delete":
-            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
-        if method in ("views.publish", "views.open", "views.update", "views.push"):
-            view = args.get("view")
-            if not isinstance(view, dict):
-                return {"ok": False, "error": "invalid_arguments"}
-            view_id = str(args.get("view_id") or self._next_id("V"))
-            answer_view = {**view, "id": view_id, "team_id": workspace.team_id}
-            answer_view["hash"] = uuid.uuid4().hex
-            return {"ok": True, "view": answer_view}
-        if method == "conversations.open":
-            users = args.get("users", "")
-            if isinstance(users, list):
-                users = ",".join(str(user) for user in users)
-            first = str(users).split(",")[0].strip()
-            if not first:
-                return {"ok": False, "error": "users_list_not_supplied"}
-            return {"ok": True, "channel": {"id": self.dm_channel_for(first)}}
-        if method == "conversations.info":
-            channel_id = str(args.get("channel", ""))
-            info = {
-                "id": channel_id,
-                "name": f"channel-{channel_id.lower()}",
-                "is_channel": channel_id.startswith("C"),
-                "is_private": channel_id.startswith("G"),
-                "is_im": channel_id.startswith("D"),
-                "is_member": True,
-                "is_archived": False,
-            }
-            info.update(self.channels.get(channel_id, {}))
-            return {"ok": True, "channel": info}
-        if method == "users.info":
-            user_id = str(args.get("user", ""))
-            user = {
-                "id": user_id,
-                "team_id": workspace.team_id,
-                "name": f"user-{user_id.lower()}",
-                "real_name": f"User {user_id}",
-                "tz": "Europe/London",
-                "tz_offset": 0,
-                "is_bot": False,
-                "deleted": False,
-                "profile": {"display_name": f"user-{user_id.lower()}"},
-            }
-            user.update(self.users.get(user_id, {}))
-            return {"ok": True, "user": user}
-        if method == "files.getUploadURLExternal":
-            file_id = self._next_id("F")
-            return {
-                "ok": True,
-                "upload_url": f"{self.root_url}/upload/{file_id}",
-                "file_id": file_id,
-            }
-        if method == "files.completeUploadExternal":
-            files = args.get("files") or []
-            if not isinstance(files, list):
-                return {"ok": False, "error": "invalid_arguments"}
-            completed = []
-            for entry in files:
-                file_id = str(entry.get("id", ""))
-                if file_id not in self.uploads:
-                    return {"ok": False, "error": "file_not_found"}
-                completed.append(
-                    {
-                        "id": file_id,
-                        "title": entry.get("title", ""),
-                        "size": len(self.uploads[file_id]),
-                    }
-                )
-            return {"ok": True, "files": completed}
-        return {"ok": False, "error": "unknown_method"}
+        return answer_method(self, request, workspace)
 
 
 async def _read_args(request: web.Request) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.settings import load_settings
-from db.engine import create_engine, prepare, session_factory
+from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport
 from db.importers.files import load_files, store_loaded
 from db.importers.store import StoreResult
 from db.models import MarketSnapshot, Role, RoleAlias, SkillFigure
+from db.settings import load_settings
+from db.startup import prepare
 
 T = TypeVar("T")
 

@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES
-from bot.settings import Settings
-from db.engine import create_engine, is_sqlite, prepare
+from bot.registry import FEATURE_MODULES, Feature
+from db.engine import create_engine, is_sqlite
+from db.settings import Settings
+from db.startup import prepare
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class SkillGapWeb:
         settings: Settings,
         *,
         engine: AsyncEngine | None = None,
-        features: tuple[str, ...] = FEATURE_MODULES,
+        features: tuple[Feature, ...] = FEATURE_MODULES,
         prepare_store: bool | None = None,
         tune_gc: bool = False,
         run_digests: bool = False,

@@ -12,13 +12,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
+from commands.lookup import no_figures_message
 from commands.parser import echo
 from commands.router import CommandRequest, Subcommand, router_for, team_id_of
 from commands.workspace import workspace_default_role
 from db.personal import SkillCheck, check_skills, feedback_summary
 from db.profiles import SavedProfile, load_profile, record_feedback, save_profile
 from db.resolve import Candidate, MatchKind, Resolution, TermsResolution
+from db.services import Services, services_from
 from templates import SlackMessage, fit_escaped, render_message, render_view
 
 logger = logging.getLogger(__name__)
@@ -81,9 +82,7 @@ async def answer_check(request: CommandRequest) -> SlackMessage | None:
         services, request.client, request.team_id, request.user_id, terms, role, profile
     )
     if outcome is None:
-        return render_message(
-            "problem.j2", problem="no_data", command="check", role=role.title, region=""
-        )
+        return await no_figures_message(request, role.title, "check")
     check, dm_sent, feedback = outcome
     if not dm_sent:
         # Slack refused the DM (DMs with apps turned off): the answer is still the person's

@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import previous_comparison, region_note, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import SkillChange, SkillMovement, SkillStat
+from db.market_comparison import SkillChange, SkillMovement
+from db.market_figures import SkillStat
 from templates import SlackMessage, render_message
 
 
@@ -46,6 +47,7 @@ async def answer_emerging(request: CommandRequest) -> SlackMessage:
         older=comparison.older if comparison else None,
         title=f"Emerging skills · {stats.role.title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note=region_note(chosen, stats),
         shared=request.shared,
         share_command=rerun_command("emerging", chosen.slug, chosen.region),

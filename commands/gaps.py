@@ -27,6 +27,7 @@ async def answer_gaps(request: CommandRequest) -> SlackMessage:
         gaps=stats.skills_by_gap(),
         title=f"Skills gaps · {stats.role.title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note=region_note(chosen, stats),
         shared=request.shared,
         share_command=rerun_command("gaps", chosen.slug, chosen.region),
@@ -41,7 +42,7 @@ def register(app: AsyncApp) -> None:
             answer_gaps,
             usage="gaps [ROLE]",
             summary="skills ranked by gap: what employers want beside what candidates list",
-            examples=("gaps", "gaps ml engineer"),
+            examples=("gaps", "gaps ai eng"),
             aliases=("gap",),
             shareable=True,
         )

@@ -28,11 +28,11 @@ from weakref import WeakKeyDictionary
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.help import help_groups
 from commands.roles import role_rows
 from commands.router import router_for, team_id_of
 from commands.workspace import workspace_default_role
+from db.services import Services, services_from
 from templates import render_view, validate_blocks
 
 logger = logging.getLogger(__name__)

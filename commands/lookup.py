@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from commands.parser import LONDON, UK, echo, parse_role_query, without_region
 from commands.router import CommandRequest
 from commands.workspace import workspace_default_role
-from db.market import RoleStats, SnapshotComparison
+from db.market_comparison import SnapshotComparison
+from db.market_figures import RoleStats
 from db.resolve import Candidate, MatchKind, Resolution
 from templates import SlackMessage, render_message
 
@@ -30,9 +31,14 @@ async def default_role_name(request: CommandRequest) -> str:
 
 
 async def choose_role(
-    request: CommandRequest, *, command: str | None = None
+    request: CommandRequest, *, command: str | None = None, changes: bool = False
 ) -> Chosen | SlackMessage:
-    """The role (and region) the request's text names, or the reply to send instead."""
+    """The role (and region) the request's text names, or the reply to send instead.
+
+    The resolution policy (docs/conversations.md): an exact name or alias answers; a single
+    clear fuzzy match answers a read-only command ("Showing X for 'y'"), while a command that
+    `changes` something asks "Did you mean …?" instead; anything ambiguous always asks.
+    """
     command = command or request.name
     query = parse_role_query(request.text)
     market = request.services.market
@@ -50,8 +56,15 @@ async def choose_role(
         )
     words = query.role or await default_role_name(request)
     resolution = await market.resolve_role(words)
-    if resolution.match is not None and resolution.kind is not MatchKind.AMBIGUOUS:
+    if resolution.match is not None and (
+        resolution.kind in (MatchKind.EXACT, MatchKind.ALIAS)
+        or (resolution.kind is MatchKind.FUZZY and not changes)
+    ):
         return _chosen(resolution, query.region)
+    if resolution.kind is MatchKind.FUZZY and resolution.match is not None:
+        # Asked, not acted on: the suggestions lead with the fuzzy match.
+        rest = tuple(c for c in resolution.suggestions if c != resolution.match)
+        resolution = replace(resolution, suggestions=(resolution.match, *rest[:2]))
     known = await market.list_roles(request.team_id)
     return did_you_mean(
         resolution,
@@ -133,7 +146,7 @@ async def role_with_stats(request: CommandRequest) -> tuple[Chosen, RoleStats] |
         return chosen
     stats = await stats_for(request, chosen)
     if stats is None:
-        return no_data(chosen, request.name)
+        return await no_data(request, chosen)
     return chosen, stats
 
 
@@ -146,10 +159,28 @@ async def previous_comparison(
     )
 
 
-def no_data(chosen: Chosen, command: str) -> SlackMessage:
+async def no_data(
+    request: CommandRequest, chosen: Chosen, *, command: str | None = None
+) -> SlackMessage:
+    """A known role without figures says so and names the roles that have them; it is never
+    answered with another role's figures."""
     region = "" if chosen.region == UK else chosen.region
+    return await no_figures_message(request, chosen.name, command or request.name, region)
+
+
+async def no_figures_message(
+    request: CommandRequest, role_name: str, command: str, region: str = ""
+) -> SlackMessage:
+    with_figures = [
+        role.title for role in await request.services.market.list_roles(request.team_id)
+    ]
     return render_message(
-        "problem.j2", problem="no_data", command=command, role=chosen.name, region=region
+        "problem.j2",
+        problem="no_data",
+        command=command,
+        role=role_name,
+        region=region,
+        with_figures=with_figures,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from db.importers.document import normalize_name
+from db.names import normalize_name
 
 # Slack caps command text at a few thousand characters; nothing we resolve is longer than a
 # name, so anything past this is ignored rather than searched.

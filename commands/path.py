@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import choose_role, no_data, rerun_command
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import RolePath
+from db.market_figures import RolePath
 from templates import SlackMessage, render_message
 
 
@@ -25,7 +25,7 @@ async def answer_path(request: CommandRequest) -> SlackMessage:
     market = request.services.market
     path = await market.role_path(chosen.slug)
     if path is None:
-        return no_data(chosen, request.name)
+        return await no_data(request, chosen)
     roles = await market.list_roles(request.team_id)
     known_roles = {role.title for role in roles}
     snapshot = next((role.latest for role in roles if role.slug == chosen.slug), None)
@@ -37,6 +37,7 @@ async def answer_path(request: CommandRequest) -> SlackMessage:
         snapshot=snapshot,
         title=f"Career path · {path.role_title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note="",
         shared=request.shared,
         share_command=rerun_command("path", chosen.slug),

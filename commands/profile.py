@@ -7,7 +7,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.check import SAVE_ACTION, parse_save_value
 from commands.home import HomeRequest, add_home_section
 from commands.router import CommandRequest, Subcommand, router_for, team_id_of
@@ -18,7 +17,10 @@ from db.profiles import (
     save_profile,
     set_weekly_updates,
 )
+from db.services import Services, services_from
 from digests.personal_check import start_weekly_updates, stop_weekly_updates
+from digests.render import mention
+from digests.subscriptions import list_subscriptions
 from templates import SlackMessage, render_json, render_message
 
 WEEKLY_ON_ACTION = "weekly_updates_on"
@@ -49,22 +51,42 @@ def feedback_of(profile: SavedProfile | None) -> dict[str, Any]:
 async def answer_me(request: CommandRequest) -> SlackMessage:
     services = request.services
     profile = await load_profile(services.engine, request.team_id, request.user_id)
-    return await _me_message(services, request.team_id, profile)
-
-
-async def _me_message(
-    services: Services, team_id: str, profile: SavedProfile | None
-) -> SlackMessage:
     return render_message(
         "profile_me.j2",
         profile=profile,
-        role_title=await _role_title(services, team_id, profile.role_slug if profile else None),
+        role_title=await _role_title(
+            services, request.team_id, profile.role_slug if profile else None
+        ),
         feedback=feedback_of(profile),
+        digests=await digests_set_up(services, request.team_id, request.user_id),
     )
 
 
+async def digests_set_up(services: Services, team_id: str, user_id: str) -> list[dict[str, str]]:
+    """The channel digests this person set up: SkillGap keeps their name on each."""
+    found = await list_subscriptions(services.engine, team_id, subscriber_user_id=user_id)
+    titles = {role.slug: role.title for role in await services.market.list_roles(team_id)}
+    return [
+        {
+            "where": mention(subscription.target),
+            "roles": ", ".join(titles.get(slug, slug) for slug in subscription.roles),
+        }
+        for subscription in found
+    ]
+
+
 async def answer_forget(request: CommandRequest) -> SlackMessage:
-    forgotten = await forget_person(request.services.engine, request.team_id, request.user_id)
+    services = request.services
+    if not request.confirmed:
+        profile = await load_profile(services.engine, request.team_id, request.user_id)
+        digests = await digests_set_up(services, request.team_id, request.user_id)
+        return render_message(
+            "forget_confirm.j2",
+            profile=profile,
+            feedback=feedback_of(profile),
+            digests=digests,
+        )
+    forgotten = await forget_person(services.engine, request.team_id, request.user_id)
     return render_message("profile_forgotten.j2", forgotten=forgotten)
 
 

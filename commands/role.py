@@ -36,6 +36,7 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
         gaps=stats.top_gaps(TOP_GAPS),
         emerging=stats.emerging_skills(),
         typed=chosen.typed,
+        shown=chosen.name,
         shared=request.shared,
         share_command=rerun_command("role", chosen.slug, chosen.region),
         check_role=chosen.slug,

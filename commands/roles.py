@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import default_role_name
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import MarketReader, RoleStats, RoleSummary
+from db.market import MarketReader
+from db.market_figures import RoleStats, RoleSummary
 from templates import SlackMessage, render_message
 
 

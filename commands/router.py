@@ -27,8 +27,8 @@ from weakref import WeakKeyDictionary
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, services_from
 from commands.parser import clean_text, split_subcommand
+from db.services import Services, services_from
 from templates import SlackMessage, render_message
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ class CommandRequest:
     # True when the answer will be posted publicly (the Share button): no personal data, and
     # no buttons that only make sense to the person who asked.
     shared: bool = False
+    # True only when the person pressed a Confirm button SkillGap showed them: commands that
+    # destroy something ask first and act on the confirmed re-run (typed text never sets it).
+    confirmed: bool = False
     body: dict[str, Any] = field(default_factory=dict)
 
     @property

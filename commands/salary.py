@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import places_for, previous_comparison, rerun_command, role_with_stats
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import PAY_UNITS, PayChange
+from db.market_comparison import PayChange
+from db.market_figures import PAY_UNITS
 from db.models import PayKind
 from templates import SlackMessage, render_message
 
@@ -63,6 +64,7 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
         older=comparison.older if comparison else None,
         title=f"Pay · {stats.role.title}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note="",
         shared=request.shared,
         share_command=rerun_command("salary", chosen.slug, chosen.region),

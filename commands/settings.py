@@ -7,7 +7,7 @@ from dataclasses import replace
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from commands.lookup import choose_role
+from commands.lookup import choose_role, no_data, stats_for
 from commands.router import CommandRequest, Subcommand, router_for
 from commands.workspace import workspace_default_role
 from db.workspace import set_default_role
@@ -34,9 +34,12 @@ async def answer_settings(request: CommandRequest) -> SlackMessage:
     if not value.strip():
         return render_message("problem.j2", problem="settings_usage", command="settings")
     role_request = replace(request, text=value)
-    chosen = await choose_role(role_request, command="settings role")
+    chosen = await choose_role(role_request, command="settings role", changes=True)
     if isinstance(chosen, SlackMessage):
         return chosen
+    if await stats_for(request, chosen) is None:
+        # A default without figures would leave every plain command answering "no figures".
+        return await no_data(request, chosen, command="settings role")
     await set_default_role(request.services.engine, request.team_id, chosen.slug, request.user_id)
     return render_message("settings.j2", changed=True, role=chosen.name)
 

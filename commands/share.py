@@ -1,4 +1,5 @@
-"""Buttons that re-run a command: "Share in channel" (posts the card publicly) and suggestions.
+"""Buttons that re-run a command: "Share in channel" (posts the card publicly), suggestions,
+and "Confirm" (the re-run may then destroy what the question named).
 
 A button's value is a command line built from slugs (`role ai-engineer in London`), never
 from anyone's own words, so re-running it cannot carry personal data into a channel.
@@ -17,6 +18,7 @@ from commands.router import request_from_action, router_for
 from templates import render_message
 
 SHARE_ACTION = "share_in_channel"
+CONFIRM_ACTION = "confirm_command"
 # Several suggestion buttons sit in one actions block, so their ids carry a number.
 RUN_ACTION = re.compile(r"^run_command(:\d+)?$")
 
@@ -60,23 +62,27 @@ def register(app: AsyncApp) -> None:
             replace_original=False,
         )
 
-    async def run_command(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        context: Any,
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        request = request_from_action(body, context, client, _value_of(body))
-        message = await router.answer(request)
-        if message is not None:
-            await respond(
-                text=message.text,
-                blocks=message.blocks,
-                response_type="ephemeral",
-                replace_original=True,
-            )
+    def run_command(*, confirmed: bool) -> Any:
+        async def on_press(
+            ack: AsyncAck,
+            body: dict[str, Any],
+            context: Any,
+            client: AsyncWebClient,
+            respond: AsyncRespond,
+        ) -> None:
+            await ack()
+            request = request_from_action(body, context, client, _value_of(body))
+            message = await router.answer(replace(request, confirmed=confirmed))
+            if message is not None:
+                await respond(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=True,
+                )
+
+        return on_press
 
     app.action(SHARE_ACTION)(share_in_channel)
-    app.action(RUN_ACTION)(run_command)
+    app.action(RUN_ACTION)(run_command(confirmed=False))
+    app.action(CONFIRM_ACTION)(run_command(confirmed=True))

@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from commands.lookup import choose_skill
 from commands.router import CommandRequest, Subcommand, router_for
-from db.market import Change, SkillAcrossMarket, SkillStat, SnapshotInfo
+from db.market_comparison import Change
+from db.market_figures import SkillAcrossMarket, SkillStat, SnapshotInfo
 from templates import SlackMessage, render_message
 
 
@@ -67,6 +68,7 @@ async def answer_skill(request: CommandRequest) -> SlackMessage:
         groups=skill_histories(across),
         title=f"Skill · {across.name}",
         typed=chosen.typed,
+        shown=chosen.name,
         region_note="",
         shared=request.shared,
         share_command=f"skill {chosen.slug}",

@@ -5,6 +5,7 @@ Thin handlers: parsing, schedules and the ledger live in `digests/`; replies are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,15 +13,25 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from commands.home import HomeRequest, add_home_section
+from commands.lookup import no_figures_message
+from commands.parser import echo
 from commands.router import CommandRequest, Subcommand, router_for
 from commands.settings import is_workspace_admin
 from commands.workspace import workspace_default_role
 from db.digest_models import Subscription, SubscriptionStatus
+from db.resolve import Candidate, MatchKind, Resolution
 from digests import ledger
 from digests.content import DigestBuilder
 from digests.render import mention, render_digest
-from digests.schedule import DAY_TITLES, ScheduleError
+from digests.schedule import (
+    DAY_TITLES,
+    DEFAULT_TIMEZONE,
+    ScheduleError,
+    WeeklySchedule,
+    zone_label,
+)
 from digests.subscriptions import (
+    SubscribeRequest,
     find_subscription,
     list_subscriptions,
     parse_subscribe,
@@ -73,37 +84,147 @@ async def answer_subscribe(request: CommandRequest) -> SlackMessage:
     except ScheduleError as problem:
         return _notice(
             f"That schedule didn't work: {problem}.",
-            "Try `/skillgap subscribe AI Engineer on Monday at 09:00 Europe/London`.",
+            "Try `/skillgap subscribe AI Engineer on Monday at 09:00 Europe/London`. "
+            "Nothing changed.",
         )
-    names = parsed.role_names or (await workspace_default_role(request.services, request.team_id),)
-    slugs = await resolve_roles(request.services.market, names)
-    if not isinstance(slugs, list):
-        detail = "Type `/skillgap roles` to see the roles I know."
-        if slugs.suggestions:
-            detail = "Did you mean " + " or ".join(slugs.suggestions[:3]) + "? " + detail
-        return _notice(slugs.message, detail)
+    engine = request.services.engine
+    existing = await find_subscription(engine, request.team_id, request.channel_id)
+    if parsed.role_names:
+        slugs = await _exact_roles(request, parsed.role_names, parsed)
+        if isinstance(slugs, SlackMessage):
+            return slugs
+    elif existing is not None:
+        slugs = existing.roles
+    else:
+        default = await resolve_roles(
+            request.services.market,
+            (await workspace_default_role(request.services, request.team_id),),
+        )
+        slugs = default if isinstance(default, list) else []
     blocked = await _can_post(request)
     if blocked is not None:
         return _notice(
             blocked, "Invite me with `/invite @SkillGap` and subscribe again. Nothing was saved."
         )
+    before = ledger.schedule_of(existing) if existing is not None else None
+    schedule = parsed.schedule_over(before, DEFAULT_TIMEZONE)
+    skip_quiet = (
+        parsed.skip_quiet_weeks
+        if parsed.skip_quiet_weeks is not None
+        else bool(existing and existing.skip_quiet_weeks)
+    )
     outcome = await subscribe(
-        request.services.engine,
+        engine,
         team_id=request.team_id,
         target=request.channel_id,
         subscriber_user_id=request.user_id,
         role_slugs=slugs,
-        schedule=parsed.schedule,
+        schedule=schedule,
         now=_now(),
-        skip_quiet_weeks=parsed.skip_quiet_weeks,
+        skip_quiet_weeks=skip_quiet,
     )
     titles = await _role_titles(request, outcome.subscription.roles)
-    verb = "Subscribed" if outcome.created else "Updated the subscription of"
-    return _notice(
-        f"{verb} this channel: a weekly digest for {titles}, {parsed.schedule.describe()}.",
+    read_as = (
+        f" (I read “{echo(parsed.zone_typed)}” as {zone_label(schedule.timezone)}.)"
+        if parsed.zone_typed
+        else ""
+    )
+    detail = (
         f"First one: {_when(outcome.subscription)}."
-        + (" Quiet weeks are skipped." if parsed.skip_quiet_weeks else "")
-        + " `/skillgap digest preview` shows it now.",
+        + (" Quiet weeks are skipped." if skip_quiet else "")
+        + read_as
+        + " `/skillgap digest preview` shows it now."
+    )
+    if existing is None or outcome.created:
+        return _notice(
+            f"Subscribed this channel: a weekly digest for {titles}, {schedule.describe()}.",
+            detail,
+        )
+    changes = await _changes(request, existing, slugs, schedule, skip_quiet)
+    if not changes:
+        return _notice(
+            f"Nothing to change: this channel already gets {titles}, {schedule.describe()}.",
+            detail,
+        )
+    return _notice("Updated this channel's digest: " + "; ".join(changes) + ".", detail)
+
+
+async def _changes(
+    request: CommandRequest,
+    existing: Subscription,
+    slugs: list[str],
+    schedule: WeeklySchedule,
+    skip_quiet: bool,
+) -> list[str]:
+    """What an edit changed, each as "what: before → after"."""
+    before = ledger.schedule_of(existing)
+    changes = []
+    if list(existing.roles) != list(slugs):
+        old, new = await _role_titles(request, existing.roles), await _role_titles(request, slugs)
+        changes.append(f"roles {old} → {new}")
+    if before.day_of_week != schedule.day_of_week:
+        changes.append(f"day {DAY_TITLES[before.day_of_week]} → {DAY_TITLES[schedule.day_of_week]}")
+    if (before.hour, before.minute) != (schedule.hour, schedule.minute):
+        old_time = f"{before.hour:02d}:{before.minute:02d}"
+        changes.append(f"time {old_time} → {schedule.hour:02d}:{schedule.minute:02d}")
+    if before.timezone != schedule.timezone:
+        changes.append(f"time zone {zone_label(before.timezone)} → {zone_label(schedule.timezone)}")
+    if bool(existing.skip_quiet_weeks) != skip_quiet:
+        changes.append("quiet weeks now skipped" if skip_quiet else "quiet weeks now sent too")
+    if changes:
+        changes.append(f"now {schedule.describe()}")
+    return changes
+
+
+async def _exact_roles(
+    request: CommandRequest, names: tuple[str, ...], parsed: SubscribeRequest
+) -> list[str] | SlackMessage:
+    """Slugs for names that are exact names or aliases of roles with figures; otherwise the
+    question or refusal to send (a change acts only on a name the person confirmed)."""
+    market = request.services.market
+    slugs: list[str] = []
+    for position, name in enumerate(names):
+        resolution = await market.resolve_role(name)
+        if resolution.match is not None and resolution.kind in (MatchKind.EXACT, MatchKind.ALIAS):
+            if await market.role_stats(resolution.match.slug, request.team_id) is None:
+                return await no_figures_message(request, resolution.match.name, "subscribe")
+            if resolution.match.slug not in slugs:
+                slugs.append(resolution.match.slug)
+            continue
+        options = _ask_about(resolution)
+        known = await market.list_roles(request.team_id)
+        with_figures = {role.slug for role in known}
+        options = [c for c in options if c.slug in with_figures]
+        typed = resolution.query
+
+        def rerun(slug: str, position: int = position) -> str:
+            chosen = [*slugs, slug, *(n for n in names[position + 1 :])]
+            return f"subscribe {', '.join(chosen)} {parsed.schedule_words()}".strip()
+
+        return _ask_role(typed, options, [r.title for r in known], rerun, resolution.kind)
+    return slugs
+
+
+def _ask_about(resolution: Resolution) -> list[Candidate]:
+    found = [resolution.match] if resolution.match is not None else []
+    return [*found, *(c for c in resolution.suggestions if c not in found)][:3]
+
+
+def _ask_role(
+    typed: str,
+    options: list[Candidate],
+    known: list[str],
+    rerun: Callable[[str], str],
+    kind: MatchKind,
+) -> SlackMessage:
+    return render_message(
+        "did_you_mean.j2",
+        kind="role",
+        typed=echo(typed),
+        ambiguous=kind is MatchKind.AMBIGUOUS,
+        suggestions=[{"name": c.name, "command": rerun(c.slug)} for c in options],
+        known=[name for name in known if name not in {c.name for c in options}],
+        command="subscribe",
     )
 
 
@@ -112,13 +233,29 @@ async def answer_unsubscribe(request: CommandRequest) -> SlackMessage:
     existing = await find_subscription(engine, request.team_id, request.channel_id)
     if existing is None:
         return _notice("This channel has no digest subscription.")
+    titles = await _role_titles(request, existing.roles)
     if request.text.strip():
-        slugs = await resolve_roles(request.services.market, (request.text.strip(),))
-        if not isinstance(slugs, list):
-            return _notice(slugs.message)
-        remaining = [slug for slug in existing.roles if slug not in slugs]
-        if remaining == existing.roles:
-            return _notice("This channel's digest does not cover that role.")
+        resolution = await request.services.market.resolve_role(request.text.strip())
+        if resolution.match is None or resolution.kind not in (MatchKind.EXACT, MatchKind.ALIAS):
+            # Never a guess here: the digest's own roles are the ones offered.
+            covered = [
+                Candidate(slug, await _role_titles(request, [slug])) for slug in existing.roles
+            ]
+            return _ask_role(
+                resolution.query,
+                covered,
+                [],
+                lambda slug: f"unsubscribe {slug}",
+                resolution.kind,
+            )
+        slug = resolution.match.slug
+        if slug not in existing.roles:
+            return _notice(
+                f"This channel's digest covers {titles}, not {resolution.match.name}. "
+                "Nothing changed.",
+                "`/skillgap unsubscribe` with no role stops the whole digest.",
+            )
+        remaining = [role for role in existing.roles if role != slug]
         if remaining:
             await subscribe(
                 engine,
@@ -130,8 +267,18 @@ async def answer_unsubscribe(request: CommandRequest) -> SlackMessage:
                 now=_now(),
                 skip_quiet_weeks=existing.skip_quiet_weeks,
             )
-            titles = await _role_titles(request, remaining)
-            return _notice(f"Removed. The digest here now covers {titles}.")
+            return _notice(
+                f"Removed {resolution.match.name}. The digest here now covers "
+                f"{await _role_titles(request, remaining)}."
+            )
+    if not request.confirmed:
+        return render_message(
+            "confirm.j2",
+            question=f"Stop this channel's weekly digest ({titles})?",
+            detail="Its schedule and delivery history are deleted; you can subscribe again later.",
+            confirm_label="Unsubscribe this channel",
+            confirm_command="unsubscribe",
+        )
     await unsubscribe(engine, request.team_id, request.channel_id)
     return _notice("Unsubscribed: this channel gets no more digests.")
 
@@ -164,10 +311,17 @@ async def answer_digest(request: CommandRequest) -> SlackMessage:
             "Type `/skillgap subscribe` to get one.",
         )
     if action == "pause":
+        if existing.status != SubscriptionStatus.ACTIVE:
+            return _notice(
+                "This channel's digest is already paused.",
+                "`/skillgap digest resume` starts it again.",
+            )
         await pause_subscription(
             engine, existing.id, reason="paused with /skillgap digest pause", now=_now()
         )
         return _notice("Paused: no digests here until `/skillgap digest resume`.")
+    if existing.status == SubscriptionStatus.ACTIVE:
+        return _notice(f"This channel's digest is already running. Next one: {_when(existing)}.")
     blocked = await _can_post(request)
     if blocked is not None:
         return _notice(blocked, "Invite me with `/invite @SkillGap`, then resume again.")
@@ -211,7 +365,7 @@ def _when(subscription: Subscription) -> str:
     schedule = ledger.schedule_of(subscription)
     local = subscription.next_run_at.astimezone(schedule.zone)
     day = DAY_TITLES[schedule.day_of_week]
-    return f"{day} {local:%-d %b %Y, %H:%M} {schedule.timezone}"
+    return f"{day} {local:%-d %b %Y, %H:%M} {zone_label(schedule.timezone)}"
 
 
 async def _item(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.services import Services
 from db.resolve import MatchKind
+from db.services import Services
 from db.workspace import default_role_slug
 
 

@@ -1,14 +1,15 @@
-"""Engines and sessions for the store, and first-use set-up (migrate, load bundled data)."""
+"""Engines and sessions for the store, and its schema migrations (Alembic)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,6 +62,13 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def insert_ignoring_duplicates(table: Any, dialect: str, *keys: str) -> Any:
+    """An INSERT that skips rows clashing with stored ones: on the unique columns `keys`, or
+    on any unique key when none are named (PostgreSQL and SQLite say it the same way)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys) or None)
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
@@ -101,16 +109,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(read)
-
-
-_prepare_lock = asyncio.Lock()
-
-
-async def prepare(engine: AsyncEngine, *, load_bundled: bool = True) -> None:
-    """Migrate, and on an empty store load the bundled market data: first use needs no command."""
-    async with _prepare_lock:
-        await upgrade(engine)
-        if load_bundled:
-            from db.importers.bundled import load_bundled_data
-
-            await load_bundled_data(engine)

@@ -6,8 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -16,8 +15,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
-from db.ingest.cooccurrence import CooccurringSkill, cooccurring_skills
+from db.importers.document import slugify
+from db.ingest.taxonomy import load_taxonomy
+from db.market_comparison import SnapshotComparison, compare_stats
+from db.market_figures import (
+    LONDON,
+    UK,
+    AskedTogether,
+    Pay,
+    RolePath,
+    RoleStats,
+    RoleSummary,
+    SkillAcrossMarket,
+    SkillObservation,
+    SkillStat,
+    SnapshotInfo,
+    source_order,
+)
 from db.models import (
     PUBLIC_TEAM,
     MarketSnapshot,
@@ -34,330 +50,6 @@ from db.models import (
 )
 from db.resolve import Candidate, NameIndex, Resolution
 from db.skill_graph import SkillGraph, load_skill_graph
-
-UK = "UK"
-LONDON = "London"
-# How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
-PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
-
-
-@dataclass(frozen=True)
-class RoleSummary:
-    slug: str
-    title: str
-    summary: str
-    typical_tenure_months: int | None
-    latest: SnapshotInfo | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    id: int
-    role_slug: str
-    role_title: str
-    region: str
-    published_on: date
-    period_label: str
-    period_start: date
-    period_end: date
-    source: str
-    source_kind: SourceKind
-    imported_at: datetime
-    team_id: str
-    sample_size: int | None
-    supply_sample_size: int | None
-
-    @property
-    def provenance(self) -> str:
-        """Where the figures come from and how fresh they are: "UK market report, April 2026"."""
-        return f"{self.source}, {self.period_label}"
-
-    @property
-    def freshness(self) -> str:
-        """How fresh computed figures are; empty for reports, whose month is in `provenance`."""
-        if self.source_kind is SourceKind.JOB_ADS:
-            return f"ads up to {self.period_end.day} {self.period_end:%b %Y}"
-        # A report states only its month ("Updated April 2026"), so no day is claimed.
-        return ""
-
-    @property
-    def is_team_data(self) -> bool:
-        return self.team_id != PUBLIC_TEAM
-
-
-@dataclass(frozen=True)
-class Pay:
-    kind: PayKind
-    region: str
-    median: float | None
-    low: float | None
-    high: float | None
-    p10: float | None = None
-    p25: float | None = None
-    p75: float | None = None
-    p90: float | None = None
-    sample_size: int | None = None
-
-    @property
-    def unit(self) -> str:
-        return PAY_UNITS[self.kind]
-
-
-@dataclass(frozen=True)
-class SkillStat:
-    name: str
-    slug: str
-    demand_pct: float | None
-    supply_pct: float | None
-    is_essential: bool = False
-    is_emerging: bool = False
-    is_gap: bool = False
-    rank: int | None = None
-    sample_size: int | None = None
-    note: str = ""
-    demand_low_pct: float | None = None
-    demand_high_pct: float | None = None
-
-    @property
-    def gap_points(self) -> float | None:
-        """Employer demand minus candidate supply, in percentage points."""
-        if self.demand_pct is None or self.supply_pct is None:
-            return None
-        return round(self.demand_pct - self.supply_pct, 1)
-
-
-@dataclass(frozen=True)
-class RoleStats:
-    """One role in one snapshot: pay, skills and where the figures come from."""
-
-    role: RoleSummary
-    snapshot: SnapshotInfo
-    pay: tuple[Pay, ...]
-    skills: tuple[SkillStat, ...]
-
-    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
-        return next((p for p in self.pay if p.kind == kind and p.region == region), None)
-
-    @property
-    def salary(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, UK)
-
-    @property
-    def salary_london(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, LONDON)
-
-    @property
-    def day_rate(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, UK)
-
-    @property
-    def day_rate_london(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, LONDON)
-
-    def skills_by_gap(self) -> list[SkillStat]:
-        """Skills with both demand and supply figures, largest gap first."""
-        measured = [s for s in self.skills if s.gap_points is not None]
-        return sorted(measured, key=lambda s: (-(s.gap_points or 0), s.name))
-
-    def top_gaps(self, limit: int = 5) -> list[SkillStat]:
-        return self.skills_by_gap()[:limit]
-
-    def essential_skills(self) -> list[SkillStat]:
-        return sorted((s for s in self.skills if s.is_essential), key=_source_order)
-
-    def emerging_skills(self) -> list[SkillStat]:
-        return sorted((s for s in self.skills if s.is_emerging), key=_source_order)
-
-    def most_demanded(self, limit: int = 10) -> list[SkillStat]:
-        """Skills employers ask for most: by demand % where measured, else the source's order."""
-        with_demand = sorted(
-            (s for s in self.skills if s.demand_pct is not None),
-            key=lambda s: (-(s.demand_pct or 0), s.name),
-        )
-        return with_demand[:limit] if with_demand else self.essential_skills()[:limit]
-
-
-def _source_order(stat: SkillStat) -> tuple[int, str]:
-    return (stat.rank if stat.rank is not None else 10_000, stat.name)
-
-
-@dataclass(frozen=True)
-class RolePath:
-    role_title: str
-    ladder: tuple[str, ...]
-    lateral_moves: tuple[str, ...]
-    entry_routes: tuple[str, ...]
-    typical_tenure_months: int | None
-
-    @property
-    def next_step(self) -> str | None:
-        """The rung above the role itself on its ladder, when the ladder names the role."""
-        for position, step in enumerate(self.ladder):
-            titles = [part.strip().lower() for part in step.split("/")]
-            if self.role_title.lower() in titles and position + 1 < len(self.ladder):
-                return self.ladder[position + 1]
-        return None
-
-
-@dataclass(frozen=True)
-class SkillObservation:
-    snapshot: SnapshotInfo
-    stat: SkillStat
-
-
-@dataclass(frozen=True)
-class SkillAcrossMarket:
-    """One skill's figures in every role and snapshot that mentions it, newest first."""
-
-    name: str
-    slug: str
-    observations: tuple[SkillObservation, ...]
-
-
-@dataclass(frozen=True)
-class AskedTogether:
-    """Skills that job ads ask for alongside one skill, in one computed snapshot."""
-
-    snapshot: SnapshotInfo
-    partners: tuple[CooccurringSkill, ...]
-
-
-@dataclass(frozen=True)
-class Change:
-    old: float | None
-    new: float | None
-
-    @property
-    def delta(self) -> float | None:
-        if self.old is None or self.new is None:
-            return None
-        return round(self.new - self.old, 2)
-
-    @property
-    def percent(self) -> float | None:
-        if self.delta is None or not self.old:
-            return None
-        return round(100 * self.delta / self.old, 1)
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new
-
-
-@dataclass(frozen=True)
-class PayChange:
-    kind: PayKind
-    region: str
-    median: Change
-    low: Change
-    high: Change
-    old_sample_size: int | None
-    new_sample_size: int | None
-
-    @property
-    def changed(self) -> bool:
-        return self.median.changed or self.low.changed or self.high.changed
-
-
-class SkillMovement(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
-    MOVED = "moved"
-    UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class SkillChange:
-    name: str
-    slug: str
-    old: SkillStat | None
-    new: SkillStat | None
-
-    @property
-    def movement(self) -> SkillMovement:
-        if self.old is None:
-            return SkillMovement.ADDED
-        if self.new is None:
-            return SkillMovement.REMOVED
-        if (
-            self.demand.changed
-            or self.supply.changed
-            or self.old.is_emerging != self.new.is_emerging
-            or self.old.is_essential != self.new.is_essential
-            or self.old.is_gap != self.new.is_gap
-        ):
-            return SkillMovement.MOVED
-        return SkillMovement.UNCHANGED
-
-    @property
-    def demand(self) -> Change:
-        return Change(_attr(self.old, "demand_pct"), _attr(self.new, "demand_pct"))
-
-    @property
-    def supply(self) -> Change:
-        return Change(_attr(self.old, "supply_pct"), _attr(self.new, "supply_pct"))
-
-    @property
-    def gap(self) -> Change:
-        return Change(
-            None if self.old is None else self.old.gap_points,
-            None if self.new is None else self.new.gap_points,
-        )
-
-    @property
-    def newly_emerging(self) -> bool:
-        return self.new is not None and self.new.is_emerging and not _flag(self.old, "is_emerging")
-
-
-def _attr(figures: SkillStat | Pay | None, name: str) -> float | None:
-    """A figure of a skill or pay entry that may be missing from one of two snapshots."""
-    return None if figures is None else getattr(figures, name)
-
-
-def _flag(stat: SkillStat | None, name: str) -> bool:
-    return False if stat is None else bool(getattr(stat, name))
-
-
-@dataclass(frozen=True)
-class SnapshotComparison:
-    """What changed for a role between two snapshots of the same source and region."""
-
-    role_title: str
-    older: SnapshotInfo
-    newer: SnapshotInfo
-    pay_changes: tuple[PayChange, ...]
-    skill_changes: tuple[SkillChange, ...]
-
-    def _with(self, movement: SkillMovement) -> list[SkillChange]:
-        return [change for change in self.skill_changes if change.movement is movement]
-
-    @property
-    def skills_added(self) -> list[SkillChange]:
-        return self._with(SkillMovement.ADDED)
-
-    @property
-    def skills_removed(self) -> list[SkillChange]:
-        return self._with(SkillMovement.REMOVED)
-
-    @property
-    def skills_moved(self) -> list[SkillChange]:
-        return self._with(SkillMovement.MOVED)
-
-    @property
-    def newly_emerging(self) -> list[SkillChange]:
-        return [change for change in self.skill_changes if change.newly_emerging]
-
-    @property
-    def gap_changes(self) -> list[SkillChange]:
-        """Skills whose gap moved, by how far it moved."""
-        moved = [c for c in self.skill_changes if c.gap.delta not in (None, 0)]
-        return sorted(moved, key=lambda c: (-abs(c.gap.delta or 0), c.name))
-
-    @property
-    def has_changes(self) -> bool:
-        return any(p.changed for p in self.pay_changes) or any(
-            c.movement is not SkillMovement.UNCHANGED for c in self.skill_changes
-        )
 
 
 @dataclass
@@ -664,6 +356,7 @@ class MarketReader:
                     return _index_of(
                         [(r.id, r.slug, r.title) for r in role_rows],
                         [(a.role_id, a.alias) for a in role_aliases],
+                        known_elsewhere=_taxonomy_roles(),
                     )
                 skill_rows = (await session.exec(select(Skill))).all()
                 skill_aliases = (await session.exec(select(SkillAlias))).all()
@@ -703,44 +396,11 @@ class MarketReader:
         return (await session.exec(query)).first()
 
 
-def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
-    """The changes from one snapshot's figures to another's."""
-    pay_keys = sorted(
-        {(p.kind, p.region) for p in (*old.pay, *new.pay)},
-        key=lambda key: (list(PayKind).index(key[0]), key[1] != UK, key[1]),
-    )
-    pay_changes = []
-    for kind, region in pay_keys:
-        before, after = old.pay_for(kind, region), new.pay_for(kind, region)
-        pay_changes.append(
-            PayChange(
-                kind,
-                region,
-                Change(_attr(before, "median"), _attr(after, "median")),
-                Change(_attr(before, "low"), _attr(after, "low")),
-                Change(_attr(before, "high"), _attr(after, "high")),
-                None if before is None else before.sample_size,
-                None if after is None else after.sample_size,
-            )
-        )
-    old_skills = {s.slug: s for s in old.skills}
-    new_skills = {s.slug: s for s in new.skills}
-    skill_changes = [
-        SkillChange(
-            (new_skills.get(slug) or old_skills[slug]).name,
-            slug,
-            old_skills.get(slug),
-            new_skills.get(slug),
-        )
-        for slug in sorted(old_skills.keys() | new_skills.keys())
-    ]
-    return SnapshotComparison(
-        new.role.title, old.snapshot, new.snapshot, tuple(pay_changes), tuple(skill_changes)
-    )
-
-
 def _index_of(
-    owners: Sequence[tuple[int | None, str, str]], aliases: Sequence[tuple[int, str]]
+    owners: Sequence[tuple[int | None, str, str]],
+    aliases: Sequence[tuple[int, str]],
+    *,
+    known_elsewhere: Sequence[tuple[Candidate, tuple[str, ...]]] = (),
 ) -> NameIndex:
     by_id: dict[int | None, tuple[Candidate, list[str]]] = {
         owner_id: (Candidate(slug, name), []) for owner_id, slug, name in owners
@@ -748,7 +408,18 @@ def _index_of(
     for owner_id, alias in aliases:
         if owner_id in by_id:
             by_id[owner_id][1].append(alias)
-    return NameIndex(by_id.values())
+    entries: list[tuple[Candidate, Sequence[str]]] = list(by_id.values())
+    stored = {candidate.slug for candidate, _ in entries}
+    entries += [(c, names) for c, names in known_elsewhere if c.slug not in stored]
+    return NameIndex(entries)
+
+
+def _taxonomy_roles() -> list[tuple[Candidate, tuple[str, ...]]]:
+    """Roles the taxonomy names though the store may hold no figures for them yet: a person
+    typing "ml engineer" is told that, not answered with a neighbouring role's figures."""
+    return [
+        (Candidate(slugify(rule.title), rule.title), rule.aliases) for rule in load_taxonomy().roles
+    ]
 
 
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
@@ -792,7 +463,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
     skills = tuple(
         sorted(
             (_skill_stat(figure, skill) for figure, skill in skill_rows),
-            key=_source_order,
+            key=source_order,
         )
     )
     return RoleStats(_role_summary(role, info), info, pay, skills)

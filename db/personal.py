@@ -7,16 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from db.market import (
-    MarketReader,
-    Pay,
-    PayChange,
-    RoleStats,
-    SkillChange,
-    SkillStat,
-    SnapshotComparison,
-    SnapshotInfo,
-)
+from db.market import MarketReader
+from db.market_comparison import PayChange, SkillChange, SnapshotComparison
+from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
 from db.models import PUBLIC_TEAM, PayKind
 from db.resolve import Candidate
 from db.skill_graph import SkillGraph

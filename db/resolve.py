@@ -12,7 +12,7 @@ from enum import StrEnum
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from db.importers.document import normalize_name
+from db.names import normalize_name
 
 # Below this a fuzzy match is no match; two candidates this close to each other are a tie
 # that the person must settle ("Did you mean …?").

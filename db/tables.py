@@ -2,6 +2,7 @@
 
 from db import (
     digest_models,  # noqa: F401
+    feed_models,  # noqa: F401
     ingest_models,  # noqa: F401
     models,  # noqa: F401
     profile_models,  # noqa: F401

@@ -7,9 +7,10 @@ import logging
 
 import typer
 
-from bot.settings import load_settings
 from db.digest_models import DeliveryStatus
-from db.engine import create_engine, prepare
+from db.engine import create_engine
+from db.settings import load_settings
+from db.startup import prepare
 from digests import ledger
 
 STATUSES = ", ".join(status.value for status in DeliveryStatus)

@@ -9,17 +9,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from db.market import (
-    PAY_UNITS,
-    UK,
-    Change,
-    MarketReader,
-    PayChange,
-    RoleStats,
-    SkillChange,
-    SnapshotComparison,
-    SnapshotInfo,
-)
+from db.market import MarketReader
+from db.market_comparison import Change, PayChange, SkillChange, SnapshotComparison
+from db.market_figures import PAY_UNITS, UK, RoleStats, SnapshotInfo
 from db.models import PayKind
 
 # A skill "emerges" by demand only from a base big enough for the rise to mean something,

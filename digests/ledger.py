@@ -15,10 +15,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy import select as sql_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.digest_models import (
     Delivery,
@@ -26,7 +24,7 @@ from db.digest_models import (
     Subscription,
     SubscriptionStatus,
 )
-from db.engine import session_factory, transaction
+from db.engine import insert_ignoring_duplicates, session_factory, transaction
 from digests.schedule import WeeklySchedule
 
 
@@ -44,16 +42,6 @@ class TickResult:
     due: int  # deliveries written for workers
     stale: int  # slots older than the grace window, written as skipped_stale
     subscriptions: int  # subscriptions whose next_run_at moved on
-
-
-def _insert_ignoring_duplicates(session: AsyncSession, values: list[dict[str, Any]]) -> Any:
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(Delivery)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["subscription_id", "period_key"])
-    )
 
 
 async def tick(
@@ -118,7 +106,12 @@ async def tick(
             if rows:
                 for start in range(0, len(rows), 200):
                     await session.execute(
-                        _insert_ignoring_duplicates(session, rows[start : start + 200])
+                        insert_ignoring_duplicates(
+                            Delivery.__table__,  # type: ignore[attr-defined]
+                            session.get_bind().dialect.name,
+                            "subscription_id",
+                            "period_key",
+                        ).values(rows[start : start + 200])
                     )
         if len(subscriptions) < batch:
             return TickResult(due, stale, moved)

@@ -12,9 +12,9 @@ from datetime import timedelta
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings
 from db.digest_models import DeliveryKind
 from db.market import MarketReader
+from db.settings import Settings
 from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE
 from digests.clock import Clock
 from digests.content import DigestBuilder

@@ -70,7 +70,8 @@ class WeeklySchedule:
 
     def describe(self) -> str:
         return (
-            f"{DAY_TITLES[self.day_of_week]}s at {self.hour:02d}:{self.minute:02d} {self.timezone}"
+            f"{DAY_TITLES[self.day_of_week]}s at {self.hour:02d}:{self.minute:02d} "
+            + zone_label(self.timezone)
         )
 
     def period_key(self, slot: datetime) -> str:
@@ -122,6 +123,14 @@ def zone(name: str) -> ZoneInfo:
         raise ScheduleError(
             f"unknown time zone {name!r}; use an IANA name such as Europe/London"
         ) from problem
+
+
+def zone_label(name: str) -> str:
+    """A zone as people read it: "Etc/GMT-1" (POSIX signs, inverted) is shown as "UTC+1"."""
+    if name.startswith("Etc/GMT") and len(name) > len("Etc/GMT"):
+        offset = name.removeprefix("Etc/GMT")
+        return f"UTC{'+' if offset.startswith('-') else '-'}{offset[1:]}"
+    return name
 
 
 _ZONE_LOOKUP: dict[str, str] = {}

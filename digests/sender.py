@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -33,6 +33,7 @@ from db.digest_models import (
 from digests import ledger
 from digests.charts import Chart, ChartCache
 from digests.content import DigestBuilder
+from digests.refusals import ADVICE, CHANNEL_GONE, DEFAULT_ADVICE, TOKEN_GONE
 from digests.render import RenderedDigest, mention, render_digest
 from digests.schedule import utc_now
 from digests.subscriptions import pause_subscription
@@ -42,29 +43,8 @@ logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "skillgap_delivery"
 
-# Slack refuses the target itself: retrying cannot help, a person has to act.
-CHANNEL_GONE = {
-    "channel_not_found": "the channel no longer exists or SkillGap cannot see it",
-    "not_in_channel": "SkillGap is not a member of the channel",
-    "is_archived": "the channel is archived",
-    "user_not_found": "the person could not be found",
-    "cannot_dm_bot": "the person is a bot",
-    "user_disabled": "the person's account is deactivated",
-}
-TOKEN_GONE = {
-    "token_revoked": "SkillGap's access to the workspace was revoked",
-    "invalid_auth": "SkillGap's access to the workspace is no longer valid",
-    "account_inactive": "SkillGap's access to the workspace was revoked",
-    "not_authed": "SkillGap has no access token for the workspace",
-    "team_access_not_granted": "SkillGap's access to the workspace was revoked",
-    "no_token": "SkillGap is not installed in the workspace any more",
-}
-ADVICE = {
-    "not_in_channel": "Invite SkillGap to the channel (`/invite @SkillGap`).",
-    "channel_not_found": "Invite SkillGap to the channel, or subscribe another channel.",
-    "is_archived": "Unarchive the channel, or subscribe another channel.",
-}
-DEFAULT_ADVICE = "Reinstall SkillGap in the workspace if it was removed."
+# Calls that leave something in Slack: made only while this worker holds the delivery's lease.
+POSTING_METHODS = frozenset({"chat.postMessage", "files_upload_v2"})
 
 
 @dataclass(frozen=True)
@@ -132,8 +112,17 @@ class _Attempt:
     message_ts: str | None = None
     parts_sent: int = 0
     rate_limited: int = field(default=0)
+    # When this worker's lease runs out, as last written to the ledger.
+    lease_until: datetime | None = None
     # Progress of the final step, written together with the delivery's close (one write).
     unrecorded: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back without their zone; the ledger writes them in UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 class DigestSender:
@@ -277,6 +266,7 @@ class DigestSender:
             channel_id=delivery.channel_id or "",
             message_ts=delivery.message_ts,
             parts_sent=delivery.parts_sent,
+            lease_until=_as_utc(delivery.lease_expires_at),
         )
         try:
             composer = self._composers.get(DeliveryKind(delivery.kind))
@@ -344,25 +334,80 @@ class DigestSender:
                 attempt.unrecorded = progress
             else:
                 await self._progress(attempt, **progress)
-        if composition.charts and delivery.chart_file_id is None and attempt.message_ts:
+        if composition.charts and attempt.message_ts:
+            await self._share_charts(attempt, composition.charts)
+
+    async def _share_charts(self, attempt: _Attempt, charts: tuple[Chart, ...]) -> None:
+        """Upload the charts and share them in the digest's thread, once.
+
+        The upload's file id is in the ledger before Slack is asked to share it, so a worker
+        killed while the share is in flight leaves the id behind, and the next attempt looks
+        for that file in the thread instead of sharing the charts again.
+        """
+        earlier = attempt.delivery.chart_file_id
+        if earlier is not None and await self._file_in_thread(attempt, earlier):
+            return
+        uploads: list[tuple[Chart, str]] = []
+        for chart in charts:
             answer = await self._call(
                 attempt,
-                "files_upload_v2",
-                channel=attempt.channel_id,
-                thread_ts=attempt.message_ts,
-                file_uploads=[
-                    {
-                        "content": c.png,
-                        "filename": c.filename,
-                        "title": c.title,
-                        "alt_txt": c.alt_text,
-                    }
-                    for c in composition.charts
-                ],
+                "files.getUploadURLExternal",
+                filename=chart.filename,
+                length=len(chart.png),
+                alt_txt=chart.alt_text,
             )
-            files = answer.get("files") or []
-            file_id = str(files[0].get("id")) if files else "uploaded"
-            attempt.unrecorded = {"chart_file_id": file_id}
+            await self._upload(attempt, str(answer.get("upload_url") or ""), chart.png)
+            uploads.append((chart, str(answer.get("file_id") or "")))
+        # One completion shares every file of it, so any one id shows whether it happened.
+        await self._progress(attempt, chart_file_id=uploads[0][1])
+        await self._call(
+            attempt,
+            "files.completeUploadExternal",
+            files=[{"id": file_id, "title": chart.title} for chart, file_id in uploads],
+            channel_id=attempt.channel_id,
+            thread_ts=attempt.message_ts,
+        )
+
+    async def _upload(self, attempt: _Attempt, url: str, content: bytes) -> None:
+        """Send a file's bytes to the upload URL Slack handed out."""
+        session = attempt.client.session
+        assert session is not None  # every client here is built on the sender's session
+        try:
+            async with session.post(
+                url, data=content, timeout=aiohttp.ClientTimeout(total=self.config.timeout)
+            ) as response:
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError) as problem:
+            raise DeliveryFailed(
+                f"{type(problem).__name__} uploading a chart", retryable=True
+            ) from problem
+        if status != 200:
+            raise DeliveryFailed(f"HTTP {status} uploading a chart", retryable=status >= 500)
+
+    async def _file_in_thread(self, attempt: _Attempt, file_id: str) -> bool:
+        """Whether the digest's thread already shows the file an earlier attempt uploaded."""
+        try:
+            replies = await self._call(
+                attempt,
+                "conversations.replies",
+                channel=attempt.channel_id,
+                ts=attempt.message_ts,
+                limit=200,
+            )
+        except DeliveryFailed as failure:
+            if failure.retryable:
+                raise
+            logger.warning(
+                "delivery %s: cannot look for an earlier chart (%s)",
+                attempt.delivery.id,
+                failure.error,
+            )
+            return False
+        return any(
+            entry.get("id") == file_id
+            for message in replies.get("messages") or []
+            for entry in message.get("files") or []
+        )
 
     async def _open_channel(self, attempt: _Attempt) -> str:
         target = attempt.delivery.target
@@ -416,17 +461,31 @@ class DigestSender:
 
     async def _progress(self, attempt: _Attempt, **values: Any) -> None:
         assert attempt.delivery.id is not None
+        now = self.clock()
         kept = await ledger.record_progress(
             self.engine,
             attempt.delivery.id,
             attempt.worker,
-            now=self.clock(),
+            now=now,
             lease=self.config.lease,
             **values,
         )
         if not kept:
             # Another worker took over after our lease ran out: stop, it will finish the job.
             raise DeliveryFailed("lease lost", retryable=False)
+        attempt.lease_until = now + self.config.lease
+
+    async def _hold_lease(self, attempt: _Attempt) -> None:
+        """Renew the lease before posting once half of it has gone.
+
+        A row claimed in a batch can wait behind the rate limiters (or a busy machine) until
+        its lease runs out and another worker claims it; posting then would post twice. The
+        renewal is fenced on the lease owner, so a lost lease stops this attempt instead.
+        """
+        if attempt.lease_until is None:
+            return
+        if self.clock() >= attempt.lease_until - self.config.lease / 2:
+            await self._progress(attempt)
 
     async def _call(self, attempt: _Attempt, method: str, **arguments: Any) -> Any:
         """One Web API call, paced by the rate limiters and waiting out 429s."""
@@ -440,6 +499,8 @@ class DigestSender:
                 )
                 if wait > 0:
                     await asyncio.sleep(wait)
+            if method in POSTING_METHODS:
+                await self._hold_lease(attempt)
             try:
                 call = getattr(attempt.client, method.replace(".", "_"))
                 return await call(**arguments)

@@ -22,31 +22,74 @@ from db.engine import session_factory, transaction
 from db.market import MarketReader
 from db.resolve import MatchKind
 from digests.schedule import (
+    DAY_NAMES,
     DEFAULT_DAY,
     DEFAULT_HOUR,
     DEFAULT_MINUTE,
-    DEFAULT_TIMEZONE,
     ScheduleError,
     WeeklySchedule,
-    find_timezone,
     parse_day,
     parse_time,
 )
+from digests.timezones import MAX_ZONE_WORDS, ZoneReading, read_timezone
 
 MAX_ROLES = 5
 _SKIP_QUIET = re.compile(
     r"\b(?:skip[-_ ]quiet(?:[-_ ]weeks?)?|skipping quiet weeks)\b", re.IGNORECASE
 )
-_ZONE_LIKE = re.compile(r"^[A-Za-z_]+/[A-Za-z_/+\-0-9]+$|^(?:UTC|GMT|Etc/.+)$", re.IGNORECASE)
+_KEEP_QUIET = re.compile(
+    r"\b(?:(?:don'?t|do not|never) skip(?: quiet(?: weeks?)?)?|include quiet weeks?"
+    r"|(?:send|post) (?:even )?(?:in )?quiet weeks?|every week)\b",
+    re.IGNORECASE,
+)
+# Words around a schedule that name no role: "subscribe weekly please".
+_FILLER = frozenset({"weekly", "digest", "please", "pls", "for", "the", "to"})
+_ZONE_LEAD = frozenset({"in", "tz", "timezone", "time", "zone"})
+_ZONE_LIKE = re.compile(r"^[A-Za-z_]+/[A-Za-z_/+\-0-9]+$", re.IGNORECASE)
+_FULL_DAYS = frozenset(name for name in DAY_NAMES if len(name) > 4)
 
 
 @dataclass(frozen=True)
 class SubscribeRequest:
-    """`/skillgap subscribe [ROLE, ROLE…] [on DAY] [at HH:MM] [TZ] [skip quiet weeks]`, parsed."""
+    """`/skillgap subscribe [ROLE, ROLE…] [on DAY] [at HH:MM] [TZ] [skip quiet weeks]`, parsed.
 
-    role_names: tuple[str, ...]
-    schedule: WeeklySchedule
-    skip_quiet_weeks: bool = False
+    A part left out is None: a new subscription takes the default, an existing one keeps
+    what it had ("subscribe skip quiet weeks" changes nothing else).
+    """
+
+    role_names: tuple[str, ...] = ()
+    day: str | None = None
+    clock: tuple[int, int] | None = None
+    timezone: str | None = None
+    skip_quiet_weeks: bool | None = None
+    # How a zone was written when it was not its IANA name ("BST"), to say how it was read.
+    zone_typed: str = ""
+
+    def schedule_over(
+        self, existing: WeeklySchedule | None, default_timezone: str
+    ) -> WeeklySchedule:
+        base = existing or WeeklySchedule(
+            DEFAULT_DAY, DEFAULT_HOUR, DEFAULT_MINUTE, default_timezone
+        )
+        hour, minute = self.clock if self.clock is not None else (base.hour, base.minute)
+        return WeeklySchedule(
+            self.day or base.day_of_week, hour, minute, self.timezone or base.timezone
+        )
+
+    def schedule_words(self) -> str:
+        """The schedule parts that were given, as a command line carries them again."""
+        parts = []
+        if self.day:
+            parts.append(f"on {self.day}")
+        if self.clock is not None:
+            parts.append(f"at {self.clock[0]:02d}:{self.clock[1]:02d}")
+        if self.timezone:
+            parts.append(self.timezone)
+        if self.skip_quiet_weeks is True:
+            parts.append("skip quiet weeks")
+        elif self.skip_quiet_weeks is False:
+            parts.append("include quiet weeks")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -57,24 +100,40 @@ class SubscribeProblem:
     suggestions: tuple[str, ...] = field(default=())
 
 
-def parse_subscribe(text: str, *, default_timezone: str = DEFAULT_TIMEZONE) -> SubscribeRequest:
+def parse_subscribe(text: str) -> SubscribeRequest:
     """Raises ScheduleError saying what was wrong."""
-    skip_quiet = bool(_SKIP_QUIET.search(text))
+    skip_quiet: bool | None = None
+    if _KEEP_QUIET.search(text):
+        skip_quiet = False
+        text = _KEEP_QUIET.sub(" ", text)
+    elif _SKIP_QUIET.search(text):
+        skip_quiet = True
     text = _SKIP_QUIET.sub(" ", text)
     tokens = text.replace(",", " , ").split()
     day: str | None = None
     clock: tuple[int, int] | None = None
-    timezone: str | None = None
+    zone: ZoneReading | None = None
     role_words: list[str] = []
     index = 0
+
+    def set_day(word: str) -> None:
+        nonlocal day
+        if day is not None:
+            raise ScheduleError("give one day only, e.g. `on Monday`")
+        day = parse_day(word)
+
+    def set_clock(words: str) -> None:
+        nonlocal clock
+        if clock is not None:
+            raise ScheduleError("give one time only, e.g. `at 09:00`")
+        clock = parse_time(words)
+
     while index < len(tokens):
         token = tokens[index]
         lowered = token.lower()
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if lowered in ("on", "every") and following is not None and following != ",":
-            if day is not None:
-                raise ScheduleError("give one day only, e.g. `on Monday`")
-            day = parse_day(following)
+        if lowered in ("on", "every", "each") and following is not None and following != ",":
+            set_day(following)
             index += 2
             continue
         if lowered == "at" and following is not None:
@@ -83,28 +142,56 @@ def parse_subscribe(text: str, *, default_timezone: str = DEFAULT_TIMEZONE) -> S
             if index < len(tokens) and tokens[index].lower() in ("am", "pm"):
                 time_text += tokens[index]
                 index += 1
-            clock = parse_time(time_text)
+            set_clock(time_text)
             continue
-        if lowered in ("in", "tz") and following is not None and _ZONE_LIKE.match(following):
+        if _looks_like_time(lowered):
+            set_clock(token)
             index += 1
+            continue
+        if lowered.rstrip("s") in _FULL_DAYS or lowered in _FULL_DAYS:
+            set_day(token)
+            index += 1
+            continue
+        lead = 1 if lowered in _ZONE_LEAD and following is not None else 0
+        reading = _zone_at(tokens, index + lead)
+        if reading is None and lead:
+            reading = _zone_at(tokens, index + 2) if lowered == "time" else None
+            lead = 2 if reading is not None else lead
+        if reading is not None:
+            if zone is not None and zone.zone != reading.zone:
+                raise ScheduleError("give one time zone only, e.g. `Europe/London`")
+            zone = reading
+            index += lead + reading.words
             continue
         if _ZONE_LIKE.match(token):
-            found = find_timezone(token)
-            if found is None:
-                raise ScheduleError(
-                    f"unknown time zone {token!r}; use an IANA name such as Europe/London"
-                )
-            timezone = found
-            index += 1
-            continue
-        role_words.append(token)
+            raise ScheduleError(
+                f"unknown time zone {token!r}; use an IANA name such as Europe/London, "
+                "an offset such as UTC+1, or a city such as London"
+            )
+        if lowered not in _FILLER:
+            role_words.append(token)
         index += 1
     names = tuple(name.strip() for name in " ".join(role_words).split(",") if name.strip())
     if len(names) > MAX_ROLES:
         raise ScheduleError(f"a digest covers at most {MAX_ROLES} roles; you named {len(names)}")
-    hour, minute = clock if clock is not None else (DEFAULT_HOUR, DEFAULT_MINUTE)
-    schedule = WeeklySchedule(day or DEFAULT_DAY, hour, minute, timezone or default_timezone)
-    return SubscribeRequest(names, schedule, skip_quiet)
+    typed = zone.typed if zone is not None and zone.typed.lower() != zone.zone.lower() else ""
+    return SubscribeRequest(
+        names, day, clock, zone.zone if zone else None, skip_quiet, zone_typed=typed
+    )
+
+
+def _looks_like_time(word: str) -> bool:
+    """ "10:30", "9am", "5.30pm": a time even without "at"."""
+    return bool(re.fullmatch(r"\d{1,2}(?::\d{2}|(?::\d{2})?\s*[ap]m)", word))
+
+
+def _zone_at(tokens: list[str], index: int) -> ZoneReading | None:
+    words: list[str] = []
+    for token in tokens[index : index + MAX_ZONE_WORDS]:
+        if token == ",":
+            break
+        words.append(token)
+    return read_timezone(words) if words else None
 
 
 async def resolve_roles(

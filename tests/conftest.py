@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine, prepare
+from db.engine import create_engine
+from db.startup import prepare
 from tests.postgres import PostgresServer, start_postgres
 from tests.slack_helpers import SlackAppHarness, running_app
 

@@ -26,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
-from bot.registry import FEATURE_MODULES
-from bot.settings import Settings
+from bot.registry import FEATURE_MODULES, Feature
 from bot.shell import wait_until_answered
 from bot.slack_requests import (
     SlackUser,
@@ -39,6 +38,7 @@ from bot.slack_requests import (
     view_submission_body,
 )
 from bot.slack_stub import RESPONSE_URL_METHOD, RecordedCall, SlackStub
+from db.settings import Settings
 
 __all__ = [
     "SIGNING_SECRET",
@@ -247,7 +247,7 @@ class SlackAppHarness:
 async def running_app(
     engine: AsyncEngine,
     *,
-    features: tuple[str, ...] = FEATURE_MODULES,
+    features: tuple[Feature, ...] = FEATURE_MODULES,
     user: SlackUser | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[SlackAppHarness]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from db.constants import DATA_DIR
-from db.importers.document import normalize_name
+from db.names import normalize_name
 
 ALIASES_FILE = DATA_DIR / "aliases.yaml"
 

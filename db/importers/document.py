@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date
-from functools import lru_cache
 from operator import attrgetter
 
 from db.constants import PUBLIC_TEAM, PayKind, SourceKind
+from db.names import slugify
 
 
 @dataclass(frozen=True)
@@ -138,15 +136,3 @@ class SnapshotDocument:
         }
         canonical = json.dumps(facts, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def normalize_name(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form used to match names and aliases."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    folded = folded.replace("&", " and ").replace("+", " plus ").replace("#", " sharp ")
-    return " ".join(re.findall(r"[a-z0-9]+", folded))
-
-
-@lru_cache(maxsize=4096)  # pure, and asked for every skill of every checksum
-def slugify(text: str) -> str:
-    return normalize_name(text).replace(" ", "-")[:120] or "unnamed"

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import transaction
-from db.importers.document import SnapshotDocument, normalize_name, slugify
+from db.importers.document import SnapshotDocument
 from db.models import (
     MarketSnapshot,
     PayFigure,
@@ -26,6 +26,7 @@ from db.models import (
     SkillFigure,
 )
 from db.skill_graph import add_parent_links
+from db.names import normalize_name, slugify
 
 
 class StoreOutcome(StrEnum):
@@ -244,22 +245,39 @@ async def _upsert_role(session: AsyncSession, document: SnapshotDocument) -> Rol
 async def _replace_relations(
     session: AsyncSession, role_id: int, kind: RelationKind, titles: Sequence[str]
 ) -> None:
+    """Make the role's steps of `kind` read `titles`; rows already saying so are left alone.
+
+    Every start loads the bundled data, so rewriting unchanged rows would make even a
+    read-only command write to the store.
+    """
     if not titles:
+        return
+    wanted = []
+    for position, title in enumerate(titles, start=1):
+        related = await find_role(session, title)
+        wanted.append((position, title, None if related is None else related.id))
+    stored = (
+        await session.exec(
+            select(RoleRelation)
+            .where(RoleRelation.role_id == role_id, RoleRelation.kind == kind)
+            .order_by(col(RoleRelation.position))
+        )
+    ).all()
+    if [(row.position, row.title, row.related_role_id) for row in stored] == wanted:
         return
     await session.execute(
         delete(RoleRelation).where(
             col(RoleRelation.role_id) == role_id, col(RoleRelation.kind) == kind
         )
     )
-    for position, title in enumerate(titles, start=1):
-        related = await find_role(session, title)
+    for position, title, related_role_id in wanted:
         session.add(
             RoleRelation(
                 role_id=role_id,
                 kind=kind,
                 position=position,
                 title=title,
-                related_role_id=None if related is None else related.id,
+                related_role_id=related_role_id,
             )
         )
     await session.flush()

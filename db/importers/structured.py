@@ -18,11 +18,10 @@ from db.importers.document import (
     RoleDocument,
     SkillDocument,
     SnapshotDocument,
-    normalize_name,
-    slugify,
 )
 from db.importers.text_files import read_text
 from db.models import PayKind, SourceKind
+from db.names import normalize_name, slugify
 
 FORMAT_NAME = "skillgap-snapshot"
 SUPPORTED_VERSIONS = (1,)

@@ -11,17 +11,15 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from db.constants import PayKind
 from db.ingest.postings import AdParser, BadRow, CsvAdColumns, ParsedAd, role_slug
 from db.ingest.readers import BlockRows, ReadStats, block_csv_values, block_jsonl_rows
 from db.ingest.salary import SalaryReading
 
-if TYPE_CHECKING:  # numpy is the parent's: workers only fill typed arrays
-    from db.ingest.aggregate import AdColumns
-
-# Pay kinds by index, as the aggregator numbers them.
+# Pay kinds by index, as the aggregator numbers them. Workers fill typed arrays only: numpy
+# (db/ingest/counting.py turns a batch into columns) is the parent's.
 PAY_KINDS = (PayKind.ANNUAL, PayKind.DAILY, PayKind.HOURLY)
 PAY_KIND_INDEX = {kind: index for index, kind in enumerate(PAY_KINDS)}
 _UNSEEN: Any = object()
@@ -65,25 +63,6 @@ class ParsedBatch:
     role_slugs: list[str] = field(default_factory=list)
     unmapped_titles: Counter[str] = field(default_factory=Counter)
     salary_notes: Counter[str] = field(default_factory=Counter)  # pay kinds, predicted, outlier
-
-    def columns(self) -> AdColumns:
-        """The ads, as the aggregator counts them."""
-        import numpy as np
-
-        from db.ingest.aggregate import AdColumns
-
-        roles = np.frombuffer(self.roles, dtype=np.int64)
-        skill_ptr = np.frombuffer(self.skill_ptr, dtype=np.int64)
-        return AdColumns(
-            weeks=np.frombuffer(self.weeks, dtype=np.int64),
-            roles=roles,
-            london=np.frombuffer(self.london, dtype=np.int8).astype(bool),
-            pay_kinds=np.frombuffer(self.pay_kinds, dtype=np.int8),
-            pay_values=np.frombuffer(self.pay_values, dtype=np.float64),
-            skill_ptr=skill_ptr,
-            skill_idx=np.frombuffer(self.skill_idx, dtype=np.int64),
-            role_slugs=self.role_slugs,
-        )
 
 
 class BatchParser:

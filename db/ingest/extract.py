@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from db.ingest.alias_scan import AliasStarts
 from db.ingest.taxonomy import Taxonomy, TaxonomySkill
 
 # A space or hyphen inside an alias also matches none, several, or a line break:
@@ -87,6 +88,17 @@ def _render(node: Trie) -> str:
 _COMMON_FIRST = {char: rank for rank, char in enumerate("tawsoicbpfmhdrelngyuvjkqzx")}
 
 
+def chunks(alias: str) -> tuple[str, ...]:
+    """The runs of characters between an alias's separators ("fine-tuning": fine, tuning)."""
+    runs = [""]
+    for token in _tokens(alias):
+        if token is _SEPARATOR:
+            runs.append("")
+        else:
+            runs[-1] += str(token)
+    return tuple(runs)
+
+
 def trie_pattern(aliases: Iterable[str]) -> str:
     root: Trie = {}
     for alias in aliases:
@@ -109,7 +121,8 @@ try:
 except ImportError:  # pragma: no cover - a Python without them
     _sre_parser = _sre_constants = None
 
-_Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...]]
+# (slug, allowed spellings or None, guard or None, implied slugs, spelling has separators)
+_Resolved = tuple[str, frozenset[str] | None, "_Guard | None", tuple[str, ...], bool]
 _UNSEEN: Any = object()
 
 
@@ -160,6 +173,9 @@ class SkillExtractor:
         # One pass over the lower-cased text with a trie-shaped pattern of every alias; the
         # alias is group 1, after the character that bounds it on the left.
         self._regex = re.compile(_LEFT + "(" + trie_pattern(patterns) + ")" + _RIGHT)
+        # Where the regex can match, found in one pass (see alias_scan); the regex is then
+        # tried only where the automaton cannot tell which alias it is.
+        self._starts = AliasStarts(chunks(pattern) for pattern in patterns)
         # Each skill's not_in patterns as one regex, searched only around a mention.
         self._guards = {
             skill.slug: _Guard(skill.not_in) for skill in taxonomy.skills if skill.not_in
@@ -175,6 +191,7 @@ class SkillExtractor:
         # ("fine-tuning", "fine tuning") is resolved once, then found directly.
         self._resolved: dict[str, _Resolved | None] = {}
         self._search = self._regex.search
+        self._match = self._regex.match
 
     def matches(self, text: str) -> list[Match]:
         """Every accepted mention in order (leftmost, longest alias first, no overlaps)."""
@@ -202,6 +219,27 @@ class SkillExtractor:
 
     def _hits(self, lowered: str) -> Iterator[tuple[str, int, int]]:
         """(alias as written, start, end) of each alias found in `_lowered` text, in order.
+
+        The same hits as `_searched_hits`, found from the automaton's candidate starts.
+        """
+        match = self._match
+        position = 0
+        starts = self._starts.starts(lowered)
+        for start in sorted(starts):
+            if start < position:
+                continue  # inside the previous hit
+            spelling = starts[start]
+            if spelling is None:
+                hit = match(lowered, start)
+                if hit is None:
+                    continue
+                spelling = hit.group(1)
+            end = start + 1 + len(spelling)
+            yield spelling, start, end - 1
+            position = end - 1
+
+    def _searched_hits(self, lowered: str) -> Iterator[tuple[str, int, int]]:
+        """What `_hits` finds, by searching with the regex alone: the definition.
 
         The same hits as a search for every alias at every word start: each search starts at
         the last character of the previous hit, the character that bounds the next one.
@@ -232,27 +270,38 @@ class SkillExtractor:
         tuples, a dict lookup per mention, context checked only for guarded skills.
         """
         lowered = _lowered(text)
-        search = self._search
+        match = self._match
         resolved = self._resolved
         found: set[str] = set()
         implied: list[tuple[str, ...]] = []
         position = 0
+        starts = self._starts.starts(lowered)
         # `_hits`, written out: a generator costs more than the rest of this loop.
-        while (hit := search(lowered, position)) is not None:
-            position = hit.end(1) - 1
-            spelling = hit.group(1)
+        for start in sorted(starts):
+            if start < position:
+                continue  # inside the previous hit
+            spelling = starts[start]
+            if spelling is None:
+                hit = match(lowered, start)
+                if hit is None:
+                    continue
+                spelling = hit.group(1)
+            position = end = start + len(spelling)
             entry = resolved.get(spelling, _UNSEEN)
             if entry is _UNSEEN:
                 entry = self._resolve(spelling)
             if entry is None:
                 continue
-            slug, forms, guard, implies = entry
+            slug, forms, guard, implies, separated = entry
             if slug in found:
                 continue  # already accepted: another mention changes nothing
             if forms is not None or guard is not None:
-                start, end = hit.start(1) - 1, position
-                if forms is not None and text[start:end].translate(_NO_SEPARATORS) not in forms:
-                    continue  # "go", "spark", "rust" in lower case are ordinary words
+                if forms is not None:
+                    written = text[start:end]
+                    if separated:
+                        written = written.translate(_NO_SEPARATORS)
+                    if written not in forms:
+                        continue  # "go", "spark", "rust" in lower case are ordinary words
                 if guard is not None and guard.covers(text, start, end):
                     continue  # "go-to-market", "C-suite", "R&D"
             found.add(slug)
@@ -272,7 +321,8 @@ class SkillExtractor:
         if entry is not None:
             skill, forms = entry
             implies = tuple(other.slug for other in self._implied.get(skill.slug, ()))
-            resolved = (skill.slug, forms, self._guards.get(skill.slug), implies)
+            separated = _key(spelling) != spelling
+            resolved = (skill.slug, forms, self._guards.get(skill.slug), implies, separated)
         if len(self._resolved) < 100_000:  # spellings are few; the bound is only a safeguard
             self._resolved[spelling] = resolved
         return resolved

@@ -8,104 +8,50 @@ the stored rows, so several files, in any order, give the same figures as one.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import pickle
-import sqlite3
-import sys
-from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, true
 from sqlalchemy import select as sql_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import transaction
+from db.engine import insert_ignoring_duplicates, transaction
 from db.importers.document import InvalidImport, Problem
-from db.importers.store import StoreOutcome, StoreResult
-from db.ingest.aggregate import Aggregator, SnapshotRules, week_start
-from db.ingest.batches import AD_COLUMNS, BatchParser, ParsedBatch
-from db.ingest.parse_worker import _HEADER
+from db.importers.store import StoreResult
+from db.ingest.ad_store import AdStore
+from db.ingest.aggregate import Aggregator, SnapshotRules
+from db.ingest.batches import BatchParser, ParsedBatch
+from db.ingest.counting import columns_of, week_start
+from db.ingest.parsing import (
+    BATCH_SIZE,
+    BLOCK_BYTES,
+    ParsingPool,
+    check_files,
+    parsed_batches,
+    rows_with_progress,
+)
 from db.ingest.postings import AdParser, BadRow, role_slug
 from db.ingest.readers import (
     FileRefused,
-    NoBlockBoundary,
     ReadStats,
-    Resume,
-    block_start,
-    detect_format,
-    read_blocks,
     read_rows,
 )
 from db.ingest.roles import KnownRole, RoleMapper
+from db.ingest.summary import IngestSummary, ProgressHook
 from db.ingest.taxonomy import Taxonomy, load_taxonomy
 from db.ingest.writer import SkillCatalogue, sync_taxonomy, write_snapshots
 from db.ingest_models import IngestedAd, IngestedCandidate
 from db.models import Role, RoleAlias
 
-BATCH_SIZE = 5_000
 SNAPSHOTS_PER_WRITE = 50
-INGEST_CACHE_KIB = 64 * 1024
-DEFAULT_CACHE_KIB = 2000  # SQLite's own default
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.
 PARALLEL_FROM_BYTES = 20_000_000
-MAX_PROBLEMS_KEPT = 200
-
-ProgressHook = Callable[[Path, int, int], None]  # file, bytes read, file size
-
-
-@dataclass
-class IngestSummary:
-    kind: str  # "postings" or "candidates"
-    files: list[str] = field(default_factory=list)
-    rows: int = 0
-    bad_rows: int = 0
-    stored: int = 0  # new rows kept
-    duplicates: int = 0  # seen before (same id, or the same ad reposted)
-    unmapped_titles: Counter[str] = field(default_factory=Counter)
-    unknown_skills: Counter[str] = field(default_factory=Counter)
-    pay_kinds: Counter[str] = field(default_factory=Counter)
-    predicted_salaries: int = 0
-    outliers_dropped: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    problem_count: int = 0
-    snapshots: list[StoreResult] = field(default_factory=list)
-    # Peak memory of each parsing worker process (MB), when workers were used.
-    worker_peaks_mb: list[float] = field(default_factory=list)
-
-    def note_problem(self, problem: Problem) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(problem)
-
-    def sort_problems(self) -> None:
-        """File by file, line by line (reading and parsing report them at different times)."""
-        order = {name: index for index, name in enumerate(self.files)}
-        self.problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
-
-    def snapshot_counts(self) -> Counter[StoreOutcome]:
-        return Counter(result.outcome for result in self.snapshots)
-
-
-def check_files(paths: Iterable[Path]) -> None:
-    """Refuse the whole run, before anything is written, when a file is not an export."""
-    problems = []
-    for path in paths:
-        try:
-            detect_format(path)
-        except FileRefused as refused:
-            problems.append(refused.problem)
-    if problems:
-        raise InvalidImport(problems)
 
 
 async def known_roles(session: AsyncSession) -> list[KnownRole]:
@@ -115,15 +61,6 @@ async def known_roles(session: AsyncSession) -> list[KnownRole]:
     for alias in aliases:
         names.setdefault(alias.role_id, []).append(alias.alias)
     return [KnownRole(r.title, (r.title, *names.get(r.id or 0, []))) for r in roles]
-
-
-def _insert_ignoring_duplicates(session: AsyncSession, model: Any) -> Any:
-    """A bulk insert that skips rows whose key is already stored (either unique key)."""
-    table = model.__table__  # Core, not ORM: one executemany per batch
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 async def _max_id(session: AsyncSession, table: Any) -> int:
@@ -136,349 +73,6 @@ async def _count(session: AsyncSession, table: Any, team_id: str) -> int:
         select(func.count()).select_from(table).where(table.team_id == team_id)
     )
     return int(result.one())
-
-
-def _rows_with_progress(
-    path: Path,
-    summary: IngestSummary,
-    stats: ReadStats,
-    required: tuple[str, ...],
-    on_progress: ProgressHook | None,
-    resume: Resume | None = None,
-) -> Iterator[Any]:
-    size = path.stat().st_size
-    hook = None if on_progress is None else (lambda done: on_progress(path, done, size))
-    return read_rows(
-        path,
-        required=required,
-        on_problem=summary.note_problem,
-        stats=stats,
-        on_progress=hook,
-        resume=resume,
-    )
-
-
-# Blocks of about this size go to the parsers: a few thousand ads each.
-BLOCK_BYTES = 1 << 20
-_WORKER_MODULE = "db.ingest.parse_worker"
-_ANSWER_BUFFER = 64 << 20
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
-
-
-def _file_size(path: Path) -> int:
-    return path.stat().st_size
-
-
-class ParsingPool:
-    """Parses blocks in order: in worker processes for big inputs (the work is CPU-bound),
-    else in this process. Requests go to the workers in turn, so answers come back in the
-    order they were asked for."""
-
-    def __init__(self, parser: BatchParser, setup: tuple[Any, ...], workers: int) -> None:
-        self.parser = parser
-        self.setup = setup
-        self.workers = workers
-        self._processes: list[asyncio.subprocess.Process] = []
-        self._pending: deque[asyncio.subprocess.Process | ParsedBatch] = deque()
-        self._turn = 0
-        self.worker_peaks_mb: list[float] = []
-
-    @property
-    def capacity(self) -> int:
-        """Requests worth keeping in flight: enough to keep every worker busy."""
-        return 2 * self.workers if self.workers else 1
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
-
-    async def start(self) -> None:
-        if not self.workers:
-            return
-        environment = dict(os.environ)
-        # The worker imports this project however the ingest was started.
-        environment["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_PROJECT_ROOT, environment.get("PYTHONPATH")) if p
-        )
-        for _ in range(self.workers):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                _WORKER_MODULE,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                env=environment,
-                # Answers are read as they come, whole: a worker blocked on a full pipe
-                # while this process waits to send it more would never finish.
-                limit=_ANSWER_BUFFER,
-            )
-            self._processes.append(process)
-            await self._send(process, self.setup)
-
-    async def _send(self, process: asyncio.subprocess.Process, message: object) -> None:
-        assert process.stdin is not None
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        process.stdin.write(_HEADER.pack(len(payload)) + payload)
-        await process.stdin.drain()
-
-    async def _receive(self, process: asyncio.subprocess.Process) -> Any:
-        assert process.stdout is not None
-        try:
-            (size,) = _HEADER.unpack(await process.stdout.readexactly(_HEADER.size))
-            return pickle.loads(await process.stdout.readexactly(size))
-        except asyncio.IncompleteReadError:
-            raise RuntimeError("a parsing worker stopped unexpectedly") from None
-
-    async def submit(self, request: tuple[Any, ...]) -> None:
-        if not self._processes:
-            self._pending.append(self._parse_here(request))
-            return
-        process = self._processes[self._turn]
-        self._turn = (self._turn + 1) % len(self._processes)
-        await self._send(process, request)
-        self._pending.append(process)
-
-    def _parse_here(self, request: tuple[Any, ...]) -> ParsedBatch:
-        if request[0] == "block":
-            _, data, file_format, columns, at_file_start = request
-            return self.parser.parse_block(data, file_format, columns, at_file_start)
-        return self.parser.parse_rows(request[1])
-
-    async def result(self) -> ParsedBatch:
-        """The answer to the oldest request still in flight."""
-        waiting = self._pending.popleft()
-        if isinstance(waiting, ParsedBatch):
-            return waiting
-        answer = await self._receive(waiting)
-        if isinstance(answer, tuple) and answer[0] == "error":
-            raise RuntimeError(f"parsing failed in a worker process:\n{answer[1]}")
-        assert isinstance(answer, ParsedBatch)
-        return answer
-
-    async def close(self) -> None:
-        processes, self._processes = self._processes, []
-        for process in processes:
-            try:
-                while self._pending and self._pending[0] is process:
-                    self._pending.popleft()
-                    await self._receive(process)
-                await self._send(process, ("stop",))
-                answer = await self._receive(process)
-                if isinstance(answer, tuple) and answer[0] == "stopped":
-                    self.worker_peaks_mb.append(float(answer[1]))
-            except (RuntimeError, ConnectionError, BrokenPipeError):
-                pass
-            finally:
-                if process.stdin is not None:
-                    process.stdin.close()
-                if process.returncode is None:
-                    try:
-                        await asyncio.wait_for(process.wait(), timeout=10)
-                    except TimeoutError:
-                        process.kill()
-                        await process.wait()
-        self._pending.clear()
-
-
-class _AdStore:
-    """Stores parsed ads in bulk, skipping those already stored (either key), and tells
-    which of a batch it kept. SQLite gets multi-row inserts on the driver directly; other
-    databases a Core executemany."""
-
-    def __init__(self, connection: Any, dialect: str, raw: Any | None, newest_id: int) -> None:
-        self.connection = connection
-        self.dialect = dialect
-        self.raw = raw
-        # Rows stored from now on get ids above this one (see _insert_sqlite).
-        self.newest_id = newest_id
-        columns = ", ".join(AD_COLUMNS)
-        self._one_row = "(" + ", ".join("?" * len(AD_COLUMNS)) + ")"
-        self._sql_head = f"INSERT INTO ingested_ads ({columns}) VALUES "
-        self._sql_tail = " ON CONFLICT DO NOTHING"
-        variables = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-        self._rows_per_statement = min(2048, variables // len(AD_COLUMNS))
-        self._statements: dict[int, str] = {}
-
-    @classmethod
-    async def open(cls, session: AsyncSession, newest_id: int) -> _AdStore:
-        """The store for a run; `newest_id` is the largest ingested_ads id when it starts."""
-        connection = await session.connection()
-        dialect = connection.dialect.name
-        raw: Any = None
-        if dialect == "sqlite":
-            raw = (await connection.get_raw_connection()).driver_connection
-            # A bigger page cache for the bulk load: each ad lands at a random place of the
-            # content-key index, which soon outgrows the default 2 MB.
-            await raw.execute(f"PRAGMA cache_size=-{INGEST_CACHE_KIB}")
-        return cls(connection, dialect, raw, newest_id)
-
-    async def close(self) -> None:
-        if self.raw is not None:
-            await self.raw.execute(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}")
-
-    async def insert(self, ads: list[tuple[Any, ...]]) -> np.ndarray:
-        """Store the ads; True for each one stored now (not known before, not repeated)."""
-        if self.raw is not None:
-            return await self._insert_sqlite(ads)
-        return _kept(ads, await self._insert_core(ads))
-
-    async def _insert_sqlite(self, ads: list[tuple[Any, ...]]) -> np.ndarray:
-        kept = np.ones(len(ads), dtype=bool)
-        start = 0
-        while start < len(ads):
-            # Statements of a few fixed sizes (the largest, then powers of two): the driver
-            # keeps every distinct statement prepared, and a new size for every batch would
-            # fill its cache with big ones.
-            remaining = len(ads) - start
-            size = self._rows_per_statement
-            if remaining < size:
-                size = 1 << (remaining.bit_length() - 1)
-            part = ads[start : start + size]
-            sql = self._statements.get(size)
-            if sql is None:
-                sql = self._sql_head + ", ".join([self._one_row] * size) + self._sql_tail
-                self._statements[size] = sql
-            assert self.raw is not None
-            cursor = await self.raw.execute(sql, list(chain.from_iterable(part)))
-            stored_now, last_id = cursor.rowcount, cursor.lastrowid
-            await cursor.close()
-            if stored_now < size:
-                # Some were known already. The rows just stored are the ones with ids above
-                # the newest before: the run's transaction is the only writer, and SQLite
-                # numbers a new row one past the largest id. (Cheaper than RETURNING.)
-                cursor = await self.raw.execute(
-                    "SELECT id, ad_key, content_key FROM ingested_ads WHERE id > ?",
-                    (self.newest_id,),
-                )
-                rows = await cursor.fetchall()
-                await cursor.close()
-                if rows:
-                    self.newest_id = max(row[0] for row in rows)
-                kept[start : start + size] = _kept(part, {(row[1], row[2]) for row in rows})
-            elif stored_now:
-                self.newest_id = last_id  # the id of the statement's last row
-            start += size
-        return kept
-
-    async def _insert_core(self, ads: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
-        """The keys of the ads stored now, as the insert returns them."""
-        table = IngestedAd.__table__  # type: ignore[attr-defined]
-        if self.dialect == "postgresql":
-            statement: Any = postgresql.insert(table).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(table).on_conflict_do_nothing()
-        statement = statement.returning(table.c.ad_key, table.c.content_key)
-        rows = []
-        for ad in ads:
-            row = dict(zip(AD_COLUMNS, ad, strict=True))
-            row["posted_on"] = date.fromisoformat(row["posted_on"])
-            rows.append(row)
-        result = await self.connection.execute(statement, rows)
-        return {(ad_key, content_key) for ad_key, content_key in result}
-
-
-def _kept(ads: list[tuple[Any, ...]], stored: set[tuple[str, str]]) -> np.ndarray:
-    """True for each ad whose keys were stored now; an ad repeated in `ads` only once."""
-    kept = np.zeros(len(ads), dtype=bool)
-    for position, ad in enumerate(ads):
-        keys = (ad[1], ad[2])
-        if keys in stored:
-            stored.discard(keys)  # the same ad twice in one batch is stored once
-            kept[position] = True
-    return kept
-
-
-async def parsed_batches(
-    path: Path,
-    parsing: ParsingPool,
-    summary: IngestSummary,
-    *,
-    block_bytes: int = BLOCK_BYTES,
-    on_progress: ProgressHook | None = None,
-) -> AsyncIterator[tuple[ParsedBatch, int]]:
-    """A file's batches in order, with the number of lines before each (block) batch.
-
-    Blocks are read while earlier ones are parsed. If a block did not end at a row
-    boundary, or none can be found, the rest of the file is read row by row.
-    """
-    try:
-        file_format = detect_format(path)
-        start = block_start(path, file_format, ("title",))
-    except FileRefused as refused:
-        raise InvalidImport([refused.problem]) from None
-    size = _file_size(path)
-    resume = start
-    if start is not None:
-        blocks = read_blocks(path, file_format, start.offset, block_bytes)
-        in_flight: deque[tuple[int, int]] = deque()  # offset and size of each block
-        line_base = start.line
-        more = True
-        resume = None
-        while True:
-            while more and parsing.in_flight < parsing.capacity:
-                try:
-                    offset, data = next(blocks)
-                except StopIteration:
-                    more = False
-                    break
-                except NoBlockBoundary as stuck:
-                    more = False
-                    resume = Resume(stuck.offset, -1, start.columns)
-                    break
-                await parsing.submit(("block", data, file_format, start.columns, offset == 0))
-                in_flight.append((offset, len(data)))
-            if not in_flight:
-                break
-            batch = await parsing.result()
-            offset, length = in_flight.popleft()
-            if not batch.clean:
-                # Its rows are not trusted: drop it and what follows, read on by rows.
-                while in_flight:
-                    in_flight.popleft()
-                    await parsing.result()
-                resume = Resume(offset, line_base, start.columns)
-                break
-            yield batch, line_base
-            line_base += batch.lines
-            if on_progress is not None:
-                on_progress(path, offset + length, size)
-        if resume is not None and resume.line < 0:
-            resume = Resume(resume.offset, line_base, resume.columns)
-        if resume is None:
-            if on_progress is not None:
-                on_progress(path, size, size)
-            return
-    async for batch in _parsed_by_rows(path, parsing, summary, resume, on_progress):
-        yield batch, 0
-
-
-async def _parsed_by_rows(
-    path: Path,
-    parsing: ParsingPool,
-    summary: IngestSummary,
-    resume: Resume | None,
-    on_progress: ProgressHook | None,
-) -> AsyncIterator[ParsedBatch]:
-    """The row-by-row reader's rows, parsed in chunks (lines as in the file)."""
-    stats = ReadStats()
-    rows = _rows_with_progress(path, summary, stats, ("title",), on_progress, resume)
-    chunk: list[tuple[int, dict[str, object]]] = []
-    try:
-        for row in rows:
-            chunk.append((row.line, row.fields))
-            if len(chunk) >= BATCH_SIZE:
-                await parsing.submit(("rows", chunk))
-                chunk = []
-                if parsing.in_flight >= parsing.capacity:
-                    yield await parsing.result()
-        if chunk:
-            await parsing.submit(("rows", chunk))
-        while parsing.in_flight:
-            yield await parsing.result()
-    except FileRefused as refused:
-        raise InvalidImport([refused.problem]) from None
-    summary.rows += stats.rows
-    summary.bad_rows += stats.bad_rows
 
 
 class Ingestor:
@@ -512,14 +106,16 @@ class Ingestor:
         size = sum(path.stat().st_size for path in paths)
         return min(2, os.cpu_count() or 1) if size >= PARALLEL_FROM_BYTES else 0
 
-    async def ingest_postings(self, paths: list[Path]) -> IngestSummary:
+    async def ingest_postings(self, paths: list[Path], *, recompute: bool = True) -> IngestSummary:
+        """Store the files' ads; `recompute=False` leaves the snapshots to a later `recompute`
+        (a feed stores page by page and recomputes once at the end of its run)."""
         check_files(paths)
         summary = IngestSummary("postings", [str(p) for p in paths])
         async with transaction(self.engine) as session:
             catalogue, parser = await self._prepare(session)
             newest_old_row = await _max_id(session, IngestedAd)
             before = await _count(session, IngestedAd, self.team_id)
-            store = await _AdStore.open(session, newest_old_row)
+            store = await AdStore.open(session, newest_old_row)
             # Rows new in this run are counted as they are stored; older rows are read back.
             fresh = Aggregator(self.rules, list(catalogue.names))
             roles = await known_roles(session)
@@ -550,7 +146,7 @@ class Ingestor:
                         if not batch.ads:
                             continue
                         kept = await store.insert(batch.ads)
-                        columns = batch.columns()
+                        columns = columns_of(batch)
                         counted = kept & (columns.roles >= 0)
                         if counted.any():
                             fresh.add_columns(columns.only(counted))
@@ -563,7 +159,7 @@ class Ingestor:
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
-            if earliest:
+            if earliest and recompute:
                 summary.snapshots = await self._recompute(
                     session,
                     catalogue,
@@ -595,13 +191,16 @@ class Ingestor:
             catalogue, parser = await self._prepare(session)
             connection = await session.connection()
             before = await _count(session, IngestedCandidate, self.team_id)
-            insert = _insert_ignoring_duplicates(session, IngestedCandidate)
+            insert = insert_ignoring_duplicates(
+                IngestedCandidate.__table__,  # type: ignore[attr-defined]
+                connection.dialect.name,
+            )
             earliest: date | None = None
             batch: list[dict[str, object]] = []
             for path in paths:
                 stats = ReadStats()
                 try:
-                    for row in _rows_with_progress(
+                    for row in rows_with_progress(
                         path, summary, stats, ("skills",), self.on_progress
                     ):
                         try:

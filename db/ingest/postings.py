@@ -11,7 +11,7 @@ from functools import lru_cache
 from hashlib import blake2b
 from typing import NamedTuple
 
-from db.importers.document import normalize_name, slugify
+from db.echo import clipped
 from db.ingest.extract import SkillExtractor
 from db.ingest.roles import RoleMapper
 from db.ingest.salary import (
@@ -21,6 +21,7 @@ from db.ingest.salary import (
     parse_salary_text,
 )
 from db.ingest.taxonomy import Taxonomy
+from db.names import normalize_name, slugify
 
 # Column names accepted for each fact, first match wins (Adzuna's names are among them).
 ID_COLUMNS = ("id", "ad_id", "job_id", "adref", "reference")
@@ -107,7 +108,7 @@ def parse_date(value: object) -> date:
         else:
             parsed = datetime.fromisoformat(text).date()
     except ValueError:
-        raise BadRow(f"date {text!r} is not a date (use YYYY-MM-DD)") from None
+        raise BadRow(f"date {clipped(text)!r} is not a date (use YYYY-MM-DD)") from None
     if len(_date_cache) < 50_000:
         _date_cache[text] = parsed
     return parsed

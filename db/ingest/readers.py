@@ -2,7 +2,8 @@
 
 A file is checked before anything of it is used: binary content (a PNG renamed .csv), a
 JSON document that is not JSON Lines, or a CSV without the required columns is refused
-whole. After that, a bad row is reported with its line number and skipped.
+whole. After that, a bad row (not UTF-8, a NUL byte, the wrong number of fields) is
+reported with its line number and skipped. Messages echo at most a clipped value.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from db.echo import clipped
 from db.importers.document import Problem
 
 _SNIFF_BYTES = 64 * 1024
@@ -93,6 +95,14 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         raise _refuse(path, "is named as JSON Lines but does not start with a JSON object", 1)
+    if len(head) == _SNIFF_BYTES and b"\n" not in head and b"\r" not in head:
+        # Refused before the reader holds a header that long (one was 40 MB) in memory.
+        raise _refuse(
+            path,
+            f"has no line break in its first {_SNIFF_BYTES // 1024} KB: a CSV export's "
+            "first line names its columns (e.g. title,description,created)",
+            line=1,
+        )
     return "csv"
 
 
@@ -158,17 +168,38 @@ def read_rows(
         on_progress(path.stat().st_size)
 
 
-def jsonl_fields(text: str) -> dict[str, object] | str:
-    """One JSON Lines row as fields, or what is wrong with it."""
+NUL_IN_ROW = "contains a NUL byte (binary data, which no text column may hold); row skipped"
+
+
+def jsonl_fields(text: str, *, may_hold_nul: bool = True) -> dict[str, object] | str:
+    """One JSON Lines row as fields, or what is wrong with it.
+
+    `may_hold_nul` False says the caller saw no NUL (raw or escaped) anywhere around it.
+    """
     if "\ufffd" in text:
         return "not UTF-8 text; row skipped"
+    if may_hold_nul and "\x00" in text:
+        return NUL_IN_ROW
     try:
         value = json.loads(text)
     except json.JSONDecodeError as problem:
         return f"not valid JSON ({problem.msg}); skipped"
     if not isinstance(value, dict):
         return "not a JSON object; row skipped"
+    if may_hold_nul and "\\u0000" in text and _holds_nul(value):
+        return NUL_IN_ROW
     return _flatten(value)
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a decoded JSON value has a NUL character in any of its strings."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _jsonl_rows(
@@ -212,10 +243,11 @@ def csv_columns(path: Path, header: list[str], required: tuple[str, ...]) -> lis
     columns = [name.strip().lower() for name in header]
     missing = [name for name in required if name not in columns]
     if missing:
+        found = ", ".join(clipped(name, 40) for name in columns[:12])
         raise _refuse(
             path,
             f"has no {', '.join(missing)} column (columns found: "
-            f"{', '.join(columns[:12]) or 'none'}); is this the right export?",
+            f"{found or 'none'}); is this the right export?",
             line=1,
         )
     return columns
@@ -251,6 +283,9 @@ def csv_value_records(
 ) -> Iterator[tuple[int, list[str]]]:
     """(line, values) of each good record a csv.reader gives; bad ones reported and skipped.
 
+    `may_hold_bad_text` False says the caller saw no replacement character and no NUL in
+    any of the records, so no row needs looking at for them.
+
     Line numbers are the reader's (lines it has read) plus first_line - 1. A record equal to
     `stop_at` ends the records without being counted (the end mark of a block).
     """
@@ -283,15 +318,23 @@ def csv_value_records(
             on_problem(line, f"has {len(values)} fields, the header has {width}; skipped")
             continue
         if may_hold_bad_text:
-            for value in values:
-                if "\ufffd" in value:
-                    stats.bad_rows += 1
-                    on_problem(line, "not UTF-8 text; row skipped")
-                    break
-            else:
-                yield line, values
-        else:
-            yield line, values
+            unusable = _bad_text(values)
+            if unusable is not None:
+                stats.bad_rows += 1
+                on_problem(line, unusable)
+                continue
+        yield line, values
+
+
+def _bad_text(values: list[str]) -> str | None:
+    """What makes a row's text unusable: bytes that were not UTF-8, or a NUL byte (which
+    PostgreSQL refuses in text, failing the whole run, and SQLite would keep in a title)."""
+    for value in values:
+        if "\ufffd" in value:
+            return "not UTF-8 text; row skipped"
+        if "\x00" in value:
+            return NUL_IN_ROW
+    return None
 
 
 def _csv_rows(
@@ -366,7 +409,8 @@ def block_start(path: Path, file_format: str, required: tuple[str, ...]) -> Resu
     head = b""
     with path.open("rb") as handle:
         while True:
-            line = handle.readline()
+            # Never more than the limit at once: a first line can be as long as the file.
+            line = handle.readline(_SNIFF_BYTES + 1)
             head += line
             if not line or len(head) > _SNIFF_BYTES:
                 return None  # a header that long (or no rows) is left to the row reader
@@ -447,12 +491,14 @@ def block_jsonl_rows(
 ) -> Iterator[tuple[int, dict[str, object]]]:
     """A JSON Lines block's good rows as (line within the block, fields)."""
     line = 0
+    # A NUL raw or as an escape anywhere in the block: only then is each row looked at.
+    may_hold_nul = b"\x00" in data or b"\\u0000" in data
     for line_text in io.StringIO(_block_text(data, at_file_start), newline=""):
         line += 1
         if not line_text.strip():
             continue
         stats.rows += 1
-        fields = jsonl_fields(line_text)
+        fields = jsonl_fields(line_text, may_hold_nul=may_hold_nul)
         if isinstance(fields, str):
             stats.bad_rows += 1
             on_problem(line, fields)
@@ -486,8 +532,8 @@ def block_csv_values(
         first_line=1,
         stop_at=[BLOCK_END],
         on_stop=lambda: marks.append(True),
-        # No replacement character anywhere in the block: no row to check for one.
-        may_hold_bad_text="\ufffd" in text,
+        # No replacement character and no NUL anywhere in the block: no row to check.
+        may_hold_bad_text="\ufffd" in text or "\x00" in text,
     )
     # Clean only if the end mark was read whole, as the block's very last record.
     outcome.lines = reader.line_num - 1

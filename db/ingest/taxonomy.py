@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from db.constants import DATA_DIR
-from db.importers.document import normalize_name, slugify
+from db.names import normalize_name, slugify
 
 TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"
 KNOWN_VERSIONS = (1, 2)

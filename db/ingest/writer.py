@@ -20,7 +20,6 @@ from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.importers.document import normalize_name
 from db.importers.store import StoreOutcome, StoreResult, find_role
 from db.ingest.aggregate import ComputedSnapshot
 from db.ingest.taxonomy import Taxonomy
@@ -35,6 +34,7 @@ from db.models import (
     SkillFigure,
 )
 from db.skill_graph import add_parent_links
+from db.names import normalize_name
 
 _BATCH = 2_000
 # Parameters one SQLite statement may hold in any build (SQLITE_MAX_VARIABLE_NUMBER was 999

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import services_from
+from db.services import services_from
 
 _pending: set[asyncio.Future[None]] = set()
 

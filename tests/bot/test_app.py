@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import FRIENDLY_ERROR, build_app, close_app, record_event
 from bot.fallback import UNKNOWN_COMMAND
-from bot.services import SERVICES_KEY, Services
 from bot.slack_requests import SlackUser, signed_request, slash_command_body
 from bot.slack_stub import SlackStub
+from db.services import SERVICES_KEY, Services
 from db.slack_models import ProcessedEvent
+from tests.bot import standin
 from tests.slack_helpers import SIGNING_SECRET, SlackAppHarness, running_app, settings_for_stub
 
-STANDIN = ("tests.bot.standin",)
+STANDIN = (standin,)
 
 
 @pytest.fixture

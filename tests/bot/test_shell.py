@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.modes import RunMode, choose_run_mode, describe_missing
-from bot.settings import Settings
 from bot.shell import Shell, command_line_to_text, mrkdwn_to_text, render_payload
+from db.settings import Settings
+from tests.bot import standin, standin_buttons
 
-STANDIN = ("tests.bot.standin",)
+STANDIN = (standin,)
 SKILLGAP = Path(sys.executable).parent / "skillgap"
 
 
@@ -137,9 +138,7 @@ def test_block_kit_renders_to_plain_lines() -> None:
 
 async def test_buttons_of_the_last_answer_can_be_pressed(tmp_path: Path) -> None:
     out = io.StringIO()
-    shell = Shell(
-        shell_settings(tmp_path), as_json=True, out=out, features=("tests.bot.standin_buttons",)
-    )
+    shell = Shell(shell_settings(tmp_path), as_json=True, out=out, features=(standin_buttons,))
     await shell.run(reader("/skillgap card", ":press 1"))
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert records[0]["kind"] == "ack"

@@ -16,7 +16,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack_stub import RESPONSE_URL_METHOD, SlackStub, StubReply, StubRequest
+from bot.slack_stub import RESPONSE_URL_METHOD, SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ from bot.slack_requests import SlackUser, signed_headers, slash_command_body
 from bot.slack_stub import SlackStub
 from bot.web import MissingSigningSecret, SkillGapWeb
 from db.slack_models import slack_bots, slack_installations
+from tests.bot import standin
 from tests.slack_helpers import SIGNING_SECRET, settings_for_stub
 
-STANDIN = ("tests.bot.standin",)
+STANDIN = (standin,)
 
 
 @asynccontextmanager

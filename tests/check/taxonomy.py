@@ -159,7 +159,7 @@ SKILLS: list[tuple[str, list[str]]] = [
 
 def candidate(name: str) -> Candidate:
     """The candidate NameIndex makes of a taxonomy name (slug as the store writes it)."""
-    from db.importers.document import slugify
+    from db.names import slugify
 
     return Candidate(slugify(name), name)
 

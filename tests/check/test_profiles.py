@@ -138,8 +138,12 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
         )
         assert await rows_about(engine, ME.team_id, ME.user_id) == 5  # profile, 2 skills, sub, DM
 
-        answer = await app.command("forget")
-        assert answer.ack_body is not None and answer.ack_body["response_type"] == "ephemeral"
+        asked = await app.command("forget")
+        assert asked.ack_body is not None and asked.ack_body["response_type"] == "ephemeral"
+        assert "Delete everything SkillGap keeps about you" in asked.text
+        assert "saved skills (2)" in asked.text and "<#C0DIGEST>" in asked.text
+        assert await rows_about(engine, ME.team_id, ME.user_id) == 5  # asking deletes nothing
+        answer = await app.press("confirm_command", "forget", until=_replied)
         assert "deleted everything it kept about you" in answer.text
         assert "saved skills: 2" in answer.text and "weekly DM subscription: 1" in answer.text
         assert "channel digests you set up: 2" in answer.text
@@ -164,7 +168,9 @@ async def test_forget_deletes_every_row_about_me_on_both_backends(engine: AsyncE
 
 
 async def test_forget_with_nothing_kept_says_so(slack_app: SlackAppHarness) -> None:
-    answer = await slack_app.command("forget")
+    asked = await slack_app.command("forget")
+    assert "It keeps nothing about you right now" in asked.text
+    answer = await slack_app.press("confirm_command", "forget", until=_replied)
     assert "kept nothing about you" in answer.text
 
 

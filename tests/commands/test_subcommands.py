@@ -119,7 +119,7 @@ async def test_role_names_resolve(slack_app: SlackAppHarness, typed: str):
 
 async def test_a_misspelt_role_says_what_it_matched(slack_app: SlackAppHarness):
     shown = texts_of(await ephemeral_answer(slack_app, "role ai engneer"))
-    assert "Showing the closest match to “ai engneer”." in shown
+    assert "Showing AI Engineer for “ai engneer”." in shown
     assert "£75,000" in shown
 
 

@@ -16,10 +16,10 @@ from db.importers.document import (
     RoleDocument,
     SkillDocument,
     SnapshotDocument,
-    slugify,
 )
 from db.importers.files import load_file
 from db.models import PayKind, SourceKind
+from db.names import slugify
 from tests.db.import_helpers import APRIL_REPORT, BUNDLED_APRIL, DATA_ENGINEER_REPORT, MAY_REPORT
 
 

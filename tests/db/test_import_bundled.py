@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from db.engine import session_factory
 from db.importers.aliases import curated_aliases, load_aliases
 from db.importers.bundled import bundled_snapshot_files
+from db.importers.store import store_documents
+from db.importers.structured import parse_structured_file
 from db.models import (
     MarketSnapshot,
     PayFigure,
@@ -23,6 +28,7 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
+from db.startup import prepare
 from tests.db.import_helpers import row_counts
 
 # The report's figures, restated here independently of the bundled YAML.
@@ -151,6 +157,47 @@ async def test_role_facts(engine: AsyncEngine) -> None:
     assert len(routes) == 2
     assert "software engineering" in routes[0].lower() and "data science" in routes[1].lower()
     assert role.summary
+
+
+async def _ladder(engine: AsyncEngine) -> list[str]:
+    role, _ = await _april(engine)
+    async with session_factory(engine)() as session:
+        query = (
+            select(RoleRelation.title)
+            .where(RoleRelation.role_id == role.id, RoleRelation.kind == RelationKind.PROGRESSION)
+            .order_by(col(RoleRelation.position))
+        )
+        return list((await session.exec(query)).all())
+
+
+async def test_starting_again_on_a_seeded_store_writes_nothing(engine: AsyncEngine) -> None:
+    # Every CLI start, even a read-only one, prepares the store and loads the bundled data.
+    writes: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await prepare(engine, load_bundled=True)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert writes == []
+
+    # A newer report with another ladder still rewrites it.
+    [path] = bundled_snapshot_files()
+    april = parse_structured_file(path)
+    newer = replace(
+        april,
+        role=replace(april.role, progression=("AI Engineer", "Staff AI Engineer")),
+        published_on=date(2026, 5, 1),
+        period_label="May 2026",
+        period_start=date(2026, 5, 1),
+        period_end=date(2026, 5, 31),
+    )
+    await store_documents(engine, [newer])
+    assert await _ladder(engine) == ["AI Engineer", "Staff AI Engineer"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.importers.store import store_documents
-from db.market import MarketReader, SkillMovement
+from db.market import MarketReader
+from db.market_comparison import SkillMovement
 from db.models import PayKind, SourceKind
 from db.resolve import MatchKind
 

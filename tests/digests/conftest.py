@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack_stub import SlackStub
-from bot.slack_stub_extras import enable_history, posted_messages
 from db.digest_models import DeliveryKind, Subscription
 from db.importers.store import store_documents
 from db.market import MarketReader
@@ -22,6 +21,7 @@ from digests.sender import METADATA_EVENT, DigestSender, SenderConfig
 from digests.subscriptions import subscribe
 from digests.worker import Worker
 from tests.digests.data import may
+from tests.slack_stub_extras import enable_history, posted_messages
 
 TEAM = "T0STUB"
 TOKEN = "xoxb-digest-test"

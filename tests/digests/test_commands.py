@@ -51,7 +51,11 @@ async def test_subscribe_with_defaults_then_list_preview_pause_resume(
     assert paused is not None and paused.status == SubscriptionStatus.PAUSED
     assert "Resumed" in reply_text(await slack_app.command("digest resume"))
 
-    assert "Unsubscribed" in reply_text(await slack_app.command("unsubscribe"))
+    asked = await slack_app.command("unsubscribe")
+    assert "Stop this channel's weekly digest" in reply_text(asked)
+    assert await find_subscription(slack_app.engine, "T0STUB", "C0GENERAL") is not None
+    confirmed = await slack_app.press("confirm_command", "unsubscribe")
+    assert "Unsubscribed" in reply_text(confirmed)
     assert await find_subscription(slack_app.engine, "T0STUB", "C0GENERAL") is None
 
 
@@ -71,8 +75,8 @@ async def test_bad_days_times_zones_and_roles_get_clear_messages_and_save_nothin
         "subscribe on Caturday": "unknown day",
         "subscribe at 27:00": "unknown time",
         "subscribe ai engineer Europe/Atlantis": "unknown time zone",
-        "subscribe Underwater Basket Weaver": "I don't know the role",
-        "subscribe <!channel> at 9": "I don't know the role",
+        "subscribe Underwater Basket Weaver": "doesn't know the role",
+        "subscribe <!channel> at 9": "doesn't know the role",
     }
     for command, says in cases.items():
         text = reply_text(await slack_app.command(command))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.slack_stub import SlackStub, StubReply, StubRequest
+from bot.slack_stub import SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 from db.digest_models import DeliveryStatus
 from db.engine import create_engine
 from db.importers.store import store_documents
@@ -28,7 +29,7 @@ SUBSCRIBED = datetime(2026, 5, 25, 12, tzinfo=UTC)
 MONDAY = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
+def worker_environment(harness: DigestHarness, url: str, lease_seconds: int) -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -39,7 +40,7 @@ def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
         SLACK_BOT_TOKEN=harness.tokens[TEAM],
         SLACK_SIGNING_SECRET="unused-here",
         SLACK_API_URL=harness.stub.api_url,
-        SKILLGAP_DIGEST_LEASE_SECONDS="2",
+        SKILLGAP_DIGEST_LEASE_SECONDS=str(lease_seconds),
         SKILLGAP_DIGEST_WORKSPACE_RATE="1000",
         SKILLGAP_DIGEST_BACKOFF_SECONDS="0",
         SKILLGAP_LOG_LEVEL="WARNING",
@@ -48,7 +49,7 @@ def worker_environment(harness: DigestHarness, url: str) -> dict[str, str]:
 
 
 async def start_worker(
-    harness: DigestHarness, url: str, directory: Path, *arguments: str
+    harness: DigestHarness, url: str, directory: Path, *arguments: str, lease_seconds: int = 2
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -57,7 +58,7 @@ async def start_worker(
         "worker",
         *arguments,
         cwd=directory,
-        env=worker_environment(harness, url),
+        env=worker_environment(harness, url, lease_seconds),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -134,7 +135,10 @@ async def test_two_workers_on_postgresql_never_duplicate(
     await subscribe_and_tick(harness, channels)
     harness.stub.set_latency(0.05, "chat.postMessage")
     workers = [
-        await start_worker(harness, url, tmp_path, "--until-idle", "--concurrency", "4")
+        # A lease long enough that a busy machine does not make a live worker look dead.
+        await start_worker(
+            harness, url, tmp_path, "--until-idle", "--concurrency", "4", lease_seconds=20
+        )
         for _ in range(2)
     ]
     results = await asyncio.wait_for(
@@ -162,7 +166,7 @@ async def test_two_workers_in_one_process_share_the_work_without_duplicates(
 async def test_the_embedded_setup_runs_clock_and_worker_in_process(
     harness: DigestHarness, database_url: str
 ) -> None:
-    from bot.settings import Settings
+    from db.settings import Settings
     from digests.runtime import start_in_process
 
     with time_machine.travel(SUBSCRIBED, tick=False):
@@ -185,3 +189,46 @@ async def test_the_embedded_setup_runs_clock_and_worker_in_process(
     # Only the newest of the weeks since then is sent; the older ones are skipped as stale.
     counts = await ledger.count_by_status(harness.engine)
     assert counts["sent"] == 1 and set(counts) <= {"sent", "skipped_stale"}
+
+
+def charts_shared_in(harness: DigestHarness, channel: str) -> list[str]:
+    """Ids of the files Slack shared in the channel (completed uploads)."""
+    return [
+        str(entry.get("id"))
+        for call in harness.stub.calls_to("files.completeUploadExternal")
+        if call.ok and call.args.get("channel_id") == channel
+        for entry in call.response.get("files") or []
+    ]
+
+
+async def test_kill_9_while_the_chart_upload_completes_posts_neither_twice(
+    harness: DigestHarness, database_url: str, tmp_path: Path
+) -> None:
+    channels = ["C0CHART01", "C0CHART02"]
+    await subscribe_and_tick(harness, channels)
+    kill_now = asyncio.Event()
+
+    async def slow_completion(request: StubRequest) -> StubReply | None:
+        if request.method == "files.completeUploadExternal":
+            kill_now.set()
+            # Slack shares the file even though the worker is dead before it hears back.
+            await asyncio.sleep(0.4)
+        return None
+
+    harness.stub.add_rule(slow_completion)
+    first = await start_worker(harness, database_url, tmp_path, "--concurrency", "1")
+    await asyncio.wait_for(kill_now.wait(), timeout=60)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    await asyncio.sleep(0.6)  # the completion in flight lands in the thread
+    assert sum(len(charts_shared_in(harness, channel)) for channel in channels) == 1
+
+    second = await start_worker(harness, database_url, tmp_path, "--until-idle")
+    _, errors = await asyncio.wait_for(second.communicate(), timeout=120)
+    assert second.returncode == 0, errors.decode()
+    assert_exactly_one_each(harness, channels)
+    shared = {channel: len(charts_shared_in(harness, channel)) for channel in channels}
+    assert shared == dict.fromkeys(channels, 1)
+    # The restart looked in the digest's thread for the chart the killed worker had shared.
+    assert harness.stub.calls_to("conversations.replies")
+    assert await ledger.count_by_status(harness.engine) == {"sent": len(channels)}

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from bot.slack_stub import StubReply, StubRequest
+from bot.slack_stub_methods import StubReply, StubRequest
 from db.digest_models import DeliveryKind, DeliveryStatus, SubscriptionStatus
 from db.importers.document import RoleDocument, SkillDocument
 from db.importers.store import store_documents
 from digests import ledger
+from digests.schedule import utc_now
 from digests.sender import Composition
 from templates import SlackMessage
 from tests.commands.helpers import assert_valid_message, texts_of
@@ -122,6 +123,32 @@ async def test_a_post_whose_answer_was_lost_is_found_not_repeated(harness: Diges
     assert row.status == DeliveryStatus.SENT and row.attempts == 2
     assert row.message_ts == harness.digests_in("C0SLOW")[0]["ts"]
     assert len(harness.stub.calls_to("conversations.history")) == 1
+
+
+async def test_a_worker_whose_lease_ran_out_before_posting_posts_nothing(
+    harness: DigestHarness,
+) -> None:
+    await due_now(harness, "C0LEASE")
+    lease = timedelta(seconds=30)
+    now = utc_now()
+    # A busy worker claimed the row a minute ago and has not posted yet; its lease has run
+    # out, so another worker takes the row over.
+    [stale] = await ledger.claim(
+        harness.engine, "busy-worker", now - timedelta(minutes=1), lease=lease, limit=1
+    )
+    [taken] = await ledger.claim(harness.engine, "next-worker", now, lease=lease, limit=1)
+    late = harness.sender(lease=lease)
+    try:
+        assert await late.deliver(stale, "busy-worker") == DeliveryStatus.SENDING
+    finally:
+        await late.close()
+    assert harness.digests_in("C0LEASE") == []
+    holder = harness.sender(lease=lease)
+    try:
+        assert await holder.deliver(taken, "next-worker") == DeliveryStatus.SENT
+    finally:
+        await holder.close()
+    assert len(harness.digests_in("C0LEASE")) == 1
 
 
 async def test_not_in_channel_pauses_and_tells_the_subscriber(harness: DigestHarness) -> None:

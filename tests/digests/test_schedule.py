@@ -108,12 +108,17 @@ def test_parse_days_and_times() -> None:
 def test_parse_subscribe_defaults_and_full_form() -> None:
     plain = parse_subscribe("")
     assert plain.role_names == ()
-    assert plain.schedule == WeeklySchedule("mon", 9, 0, "Europe/London")
+    assert plain.schedule_over(None, "Europe/London") == WeeklySchedule(
+        "mon", 9, 0, "Europe/London"
+    )
+    assert (plain.day, plain.clock, plain.timezone, plain.skip_quiet_weeks) == (None,) * 4
     full = parse_subscribe(
         "AI Engineer, ML Engineer on Friday at 14:30 america/new_york skip quiet weeks"
     )
     assert full.role_names == ("AI Engineer", "ML Engineer")
-    assert full.schedule == WeeklySchedule("fri", 14, 30, "America/New_York")
+    assert full.schedule_over(None, "Europe/London") == WeeklySchedule(
+        "fri", 14, 30, "America/New_York"
+    )
     assert full.skip_quiet_weeks
 
 

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from db.importers.document import InvalidImport, Problem
 from db.ingest.batches import BatchParser
-from db.ingest.pipeline import IngestSummary, ParsingPool, parsed_batches
+from db.ingest.parsing import ParsingPool, parsed_batches
 from db.ingest.postings import BadRow
 from db.ingest.readers import FileRefused, ReadStats, read_rows
+from db.ingest.summary import IngestSummary
 from tests.ingest.helpers import ad_parser
 
 PARSER = ad_parser()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_ingest import IngestProgress
 from tests.ingest.helpers import write_csv, write_jsonl
 from tests.ingest.test_pipeline import week_one_ads, week_two_ads
 
@@ -111,3 +114,28 @@ def test_a_team_id_must_look_like_one(cli_env: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "postings", str(path), "--team", "x" * 40])
     assert result.exit_code == 2
     assert "Slack team id" in result.output
+
+
+def test_the_progress_bar_shows_ads_megabytes_and_speed(tmp_path: Path) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=140)
+    progress = IngestProgress(console, auto_refresh=False)
+    path = tmp_path / "ads.jsonl"
+    with progress.bar:
+        progress(path, 4_000_000, 16_000_000, 2_500)
+        progress(path, 8_000_000, 16_000_000, 5_000)
+        progress.bar.refresh()
+    shown = screen.getvalue()
+    assert "ads.jsonl" in shown
+    assert "5,000 ads" in shown
+    assert "8.0/16.0 MB" in shown
+    assert "/s" in shown  # transfer speed
+
+
+def test_ingest_off_a_terminal_draws_no_progress(cli_env: Path, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "ads.jsonl", [*week_one_ads(), *week_two_ads()])
+    result = CliRunner().invoke(app, ["ingest", "postings", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Read 22 ads" in result.output
+    assert " ads " not in result.output.replace("Read 22 ads from", "")
+    assert "\x1b[" not in result.output and "MB" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -265,3 +266,94 @@ def test_scan_finds_what_a_search_at_every_word_start_finds(pieces: list[str]) -
     lowered = _lowered(text)[1:]
     expected = [(hit.group(), hit.start(), hit.end()) for hit in reference.finditer(lowered)]
     assert list(EXTRACTOR._hits(_lowered(text))) == expected
+
+
+# -- the automaton's candidate starts (alias_scan) against the regex alone ------------------
+
+_PATTERNS = sorted(
+    {alias for skill in EXTRACTOR.taxonomy.skills for alias in (*skill.aliases, *skill.exact)}
+)
+_SEPARATORS = ["", " ", "  ", "-", " - ", "\n", "\t", "\u00a0", "\r\n", "--"]
+_AROUND = [" ", "", ".", ",", "+", "#", "_", "(", ")", "/", "&", "'", "s", "x", "9", "İ", "ſ"]
+
+
+@st.composite
+def written_alias(draw: st.DrawFn, patterns: list[str]) -> str:
+    """A taxonomy alias as an ad might write it: any case, any separators, with neighbours."""
+    alias = draw(st.sampled_from(patterns))
+    words = re.split(r"[\s\-]+", alias)
+    separator = draw(st.sampled_from(_SEPARATORS))
+    written = separator.join(words)
+    cases: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title]
+    case = draw(st.sampled_from(cases))
+    if draw(st.booleans()):
+        # Other punctuation where the alias has some ("a,b" for "a.b"): not the alias.
+        other = draw(st.sampled_from(",;:!?é"))
+        written = re.sub(r"[^\w\s\-]", other, written)
+    return draw(st.sampled_from(_AROUND)) + case(written) + draw(st.sampled_from(_AROUND))
+
+
+def ad_like_text(patterns: list[str]) -> st.SearchStrategy[str]:
+    piece = st.one_of(
+        written_alias(patterns),
+        st.sampled_from(SCAN_PIECES),
+        st.text(max_size=6),
+        st.text(alphabet=" -+#._\nabcgoprs", max_size=8),
+    )
+    return st.lists(piece, max_size=16).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ad_like_text(_PATTERNS))
+def test_automaton_finds_exactly_the_hits_of_the_regex(text: str) -> None:
+    lowered = _lowered(text)
+    assert list(EXTRACTOR._hits(lowered)) == list(EXTRACTOR._searched_hits(lowered))
+
+
+class RegexOnly(SkillExtractor):
+    """The extractor as it was before the automaton: the regex searched at every position."""
+
+    def _hits(self, lowered: str) -> Iterator[tuple[str, int, int]]:
+        return self._searched_hits(lowered)
+
+
+REGEX_ONLY = RegexOnly(load_taxonomy())
+
+
+@settings(max_examples=150, deadline=None)
+@given(ad_like_text(_PATTERNS))
+def test_skills_found_through_the_automaton_are_those_the_regex_finds(text: str) -> None:
+    expected = tuple(sorted(skill.slug for skill in REGEX_ONLY.skills(text)))
+    assert EXTRACTOR.skill_slugs(text) == expected
+    assert EXTRACTOR.skills(text) == REGEX_ONLY.skills(text)
+
+
+ODD_TAXONOMY = """
+format: skillgap-taxonomy
+version: 1
+skills:
+  odd:
+    - {name: Dotted, aliases: [a.b, 'a.b c', node.js]}
+    - {name: Plus Plus, aliases: [c++, 'c++ builder', 'c+ +']}
+    - {name: Sharp, exact: [C#, F#]}
+    - {name: Accented, aliases: [café, 'é t', naïve bayes]}
+    - {name: Short words, aliases: ['a b c', 'x - y', 'ab cd ef', 'abc']}
+    - {name: Longer, aliases: [abcd, abcdef, 'abc def', 'abcd ef']}
+    - {name: Underscore, aliases: [snake_case, '_x']}
+"""
+_ODD = SkillExtractor(parse_taxonomy(ODD_TAXONOMY))
+_ODD_REGEX_ONLY = RegexOnly(parse_taxonomy(ODD_TAXONOMY))
+_ODD_PATTERNS = sorted(
+    {alias for skill in _ODD.taxonomy.skills for alias in (*skill.aliases, *skill.exact)}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ad_like_text(_ODD_PATTERNS))
+def test_automaton_matches_the_regex_for_any_shape_of_alias(text: str) -> None:
+    # Dots, pluses, accents, shared prefixes, single letters: new taxonomy entries of any
+    # shape are found exactly where the regex finds them.
+    lowered = _lowered(text)
+    assert list(_ODD._hits(lowered)) == list(_ODD._searched_hits(lowered))
+    assert _ODD.skill_slugs(text) == tuple(sorted(s.slug for s in _ODD.skills(text)))
+    assert _ODD.skills(text) == _ODD_REGEX_ONLY.skills(text)

@@ -10,12 +10,13 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
 from db.importers.store import StoreOutcome
+from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import SnapshotRules
-from db.ingest.cooccurrence import cooccurring_skills
-from db.ingest.pipeline import Ingestor, _AdStore
+from db.ingest.pipeline import Ingestor
 from db.ingest.stats import wilson_interval
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
 from db.market import MarketReader
@@ -189,6 +190,43 @@ async def test_bad_rows_are_reported_by_line_and_skipped(
     async with session_factory(empty_engine)() as session:
         dates = (await session.exec(select(col(IngestedAd.posted_on)))).all()
     assert sorted(dates) == [date(2026, 4, 1), date(2026, 4, 2)]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+async def test_a_row_with_a_nul_byte_past_the_first_64_kb_is_a_bad_row(
+    empty_engine: AsyncEngine, tmp_path: Path, file_format: str
+) -> None:
+    ads = [
+        dict(ad, id=f"{ad['id']}-{n}", description=f"{ad['description']} {'x' * 500} {n}")
+        for n in range(15)
+        for ad in week_one_ads()
+    ]
+    ads.insert(140, dict(ads[0], id="nul", title="AI \x00Engineer"))
+    ads.insert(145, dict(ads[0], id="nul-2", description="Python\x00"))
+    if file_format == "csv":
+        path = write_csv(tmp_path / "ads.csv", ads)
+    else:
+        path = write_jsonl(tmp_path / "ads.jsonl", ads)  # NUL as the escape \u0000
+    assert path.read_bytes().find(b"nul") > 64 * 1024
+    summary = await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    assert (summary.rows, summary.stored, summary.bad_rows) == (152, 150, 2)
+    line_of_first_ad = 2 if file_format == "csv" else 1
+    assert [(problem.line, "NUL byte" in problem.message) for problem in summary.problems] == [
+        (140 + line_of_first_ad, True),
+        (145 + line_of_first_ad, True),
+    ]
+    async with session_factory(empty_engine)() as session:
+        titles = (await session.exec(select(col(IngestedAd.title)))).all()
+    assert len(titles) == 150 and not any("\x00" in title for title in titles)
+
+
+async def test_a_bad_value_is_echoed_clipped(empty_engine: AsyncEngine, tmp_path: Path) -> None:
+    ads = [*week_one_ads(), dict(week_one_ads()[0], id="long", created="soon" * 250_000)]
+    path = write_csv(tmp_path / "ads.csv", ads)
+    summary = await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    [problem] = summary.problems
+    assert problem.line == 12 and "is not a date" in problem.message
+    assert "soo…' is not a date" in problem.message and len(problem.message) < 300
 
 
 @pytest.mark.parametrize(
@@ -385,7 +423,7 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
         )
 
     async with transaction(engine) as session:
-        store = await _AdStore.open(session, newest_id=0)
+        store = await AdStore.open(session, newest_id=0)
         first = [ad(f"id:{n}", f"c{n}") for n in range(3000)]
         assert (await store.insert(first)).all()
         second = [
@@ -405,3 +443,26 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
         assert not kept[-1]
         stored = await session.exec(select(func.count()).select_from(IngestedAd))
         assert stored.one() == 3000 + 2 + 2100
+
+
+async def test_progress_reports_bytes_and_ads_read_so_far(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ads = week_one_ads() + week_two_ads()
+    path = write_jsonl(tmp_path / "ads.jsonl", ads)
+    size = path.stat().st_size
+    reports: list[tuple[str, int, int, int]] = []
+    ingestor = Ingestor(
+        empty_engine,
+        team_id=TEAM,
+        rules=RULES,
+        block_bytes=1024,  # several blocks, so several reports
+        on_progress=lambda p, done, total, read: reports.append((p.name, done, total, read)),
+    )
+    await ingestor.ingest_postings([path])
+    assert len(reports) > 2
+    assert all(name == "ads.jsonl" and total == size for name, _, total, _ in reports)
+    assert [done for _, done, _, _ in reports] == sorted(done for _, done, _, _ in reports)
+    assert [read for *_, read in reports] == sorted(read for *_, read in reports)
+    assert 0 < reports[0][3] < len(ads)
+    assert reports[-1][1:] == (size, size, len(ads))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,55 @@ def test_a_jsonl_name_with_csv_content_is_refused(tmp_path: Path) -> None:
     path.write_text("id,title\n1,AI Engineer\n", encoding="utf-8")
     with pytest.raises(FileRefused, match="does not start with a JSON object"):
         detect_format(path)
+
+
+def test_rows_with_a_nul_byte_are_bad_rows_in_csv_and_json_lines(tmp_path: Path) -> None:
+    # Past the first 64 KB, which the binary check looks at.
+    padding = [f"{n},AI Engineer,{'x' * 100}" for n in range(700)]
+    csv_path = tmp_path / "ads.csv"
+    csv_path.write_text(
+        "id,title,description\n" + "\n".join([*padding, "nul,AI \x00Engineer,text", "z,ok,ok"]),
+        encoding="utf-8",
+    )
+    rows, problems = read(csv_path)
+    assert len(rows) == 701
+    assert [(p.line, p.message) for p in problems] == [
+        (702, "contains a NUL byte (binary data, which no text column may hold); row skipped")
+    ]
+    lines = [json.dumps({"id": n, "title": "AI Engineer", "text": "x" * 100}) for n in range(700)]
+    lines.append('{"id": "raw", "title": "AI \x00Engineer"}')
+    lines.append('{"id": "escaped", "title": "AI Engineer", "area": ["UK", "Lon\\u0000don"]}')
+    lines.append('{"id": "fine", "title": "AI Engineer", "text": "a \\\\u0000 is no NUL"}')
+    jsonl_path = tmp_path / "ads.jsonl"
+    jsonl_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, problems = read(jsonl_path)
+    assert [row.fields["id"] for row in rows[-1:]] == ["fine"] and len(rows) == 701
+    assert [(p.line, "NUL byte" in p.message) for p in problems] == [(701, True), (702, True)]
+
+
+def test_a_giant_first_line_is_refused_briefly_without_being_read(tmp_path: Path) -> None:
+    path = tmp_path / "ads.csv"
+    path.write_bytes(b"title" + b"a" * 8_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileRefused) as refused:
+            detect_format(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "no line break in its first 64 KB" in str(refused.value)
+    assert len(str(refused.value)) < 300
+    assert peak < 1_000_000  # the 64 KB it looked at, not the 8 MB line
+
+
+def test_a_missing_column_message_clips_the_names_it_echoes(tmp_path: Path) -> None:
+    path = tmp_path / "ads.csv"
+    path.write_text("name" + "x" * 50_000 + ",colour\nx,y\n", encoding="utf-8")
+    with pytest.raises(FileRefused) as refused:
+        read(path)
+    message = str(refused.value)
+    assert "has no title column (columns found: namexxx" in message
+    assert "…, colour)" in message and len(message) < 300
 
 
 EXTRACTOR = SkillExtractor(load_taxonomy())

@@ -13,9 +13,9 @@ from commands.help import HelpGroup
 from commands.router import CommandRequest, Subcommand
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.importers.store import store_documents
-from db.ingest.cooccurrence import CooccurringSkill
-from db.market import (
+from db.market_figures import (
     AskedTogether,
+    CooccurringSkill,
     Pay,
     RolePath,
     RoleStats,

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings
 from db.market import MarketReader
+from db.settings import Settings
 
 
 @dataclass

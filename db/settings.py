@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     digest_backoff_seconds: float = Field(
         default=30.0, ge=0, validation_alias=AliasChoices("SKILLGAP_DIGEST_BACKOFF_SECONDS")
     )
+    # Job-board feeds (`skillgap feeds`): the team's own keys, used under each provider's terms.
+    adzuna_api_url: str = Field(
+        default="https://api.adzuna.com/v1/api", validation_alias=AliasChoices("ADZUNA_API_URL")
+    )
+    adzuna_app_id: str = Field(default="", validation_alias=AliasChoices("ADZUNA_APP_ID"))
+    adzuna_app_key: str = Field(default="", validation_alias=AliasChoices("ADZUNA_APP_KEY"))
+    reed_api_url: str = Field(
+        default="https://www.reed.co.uk/api/1.0", validation_alias=AliasChoices("REED_API_URL")
+    )
+    reed_api_key: str = Field(default="", validation_alias=AliasChoices("REED_API_KEY"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("SKILLGAP_LOG_LEVEL"))
 
     @field_validator("database_url")

@@ -4,7 +4,8 @@ Both use the stub's public extension points (`add_rule`, `on`), so the stub itse
 unchanged: `SlackRateLimits` refuses chat.postMessage beyond a per-channel and a
 per-workspace rate with HTTP 429 and Retry-After, as Slack does; `enable_history` answers
 conversations.history and conversations.replies from the messages the stub has accepted,
-with their metadata, so a sender can look for what it already posted.
+with their metadata, and shows each completed file upload as a message with its files in
+the thread it was shared to, so a sender can look for what it already posted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack_stub import SlackStub, StubReply, StubRequest
+from bot.slack_stub import SlackStub
+from bot.slack_stub_methods import StubReply, StubRequest
 
 
 @dataclass
@@ -99,6 +101,24 @@ def posted_messages(stub: SlackStub, channel: str | None = None) -> list[dict[st
     return messages
 
 
+def shared_files(stub: SlackStub, channel: str) -> list[dict[str, Any]]:
+    """Completed uploads (files.completeUploadExternal answered ok) as Slack shows them."""
+    messages = []
+    for call in stub.calls_to("files.completeUploadExternal"):
+        if not call.ok or str(call.args.get("channel_id", "")) != channel:
+            continue
+        message: dict[str, Any] = {
+            "type": "message",
+            "upload": True,
+            "ts": f"{call.at:.6f}",
+            "files": [{"id": entry.get("id")} for entry in call.response.get("files") or []],
+        }
+        if call.args.get("thread_ts"):
+            message["thread_ts"] = call.args["thread_ts"]
+        messages.append(message)
+    return messages
+
+
 def enable_history(stub: SlackStub) -> None:
     """Answer conversations.history / conversations.replies from what was posted."""
 
@@ -123,7 +143,7 @@ def enable_history(stub: SlackStub) -> None:
         ts = str(request.args.get("ts", ""))
         thread = [
             visible(m, request.args)
-            for m in posted_messages(stub, channel)
+            for m in posted_messages(stub, channel) + shared_files(stub, channel)
             if m["ts"] == ts or m.get("thread_ts") == ts
         ]
         if not thread:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.ingest_models import SkillCooccurrence
+from db.market_figures import CooccurringSkill
 from db.models import PUBLIC_TEAM, MarketSnapshot, Skill
-
-
-@dataclass(frozen=True)
-class CooccurringSkill:
-    skill: str  # the skill asked for
-    other: str  # a skill often asked for alongside it
-    other_slug: str
-    ads: int  # ads mentioning both
-    share_pct: float  # of the ads asking for `skill`, the share also asking for `other`
 
 
 async def cooccurring_skills(

@@ -1,0 +1,225 @@
+"""`skillgap feeds add|list|run|remove`: live job-ad feeds from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import create_engine
+from db.feed_models import FeedKind, FeedStatus
+from db.feeds import store
+from db.feeds.fetching import FeedError, utc_now
+from db.feeds.folder import check_folder
+from db.feeds.runs import describe_feed, feed_config, run_feed
+from db.feeds.schedule import FeedSchedule, FeedScheduleError
+from db.feeds.url import check_url
+from db.settings import Settings, load_settings
+from db.startup import prepare
+
+feeds_app = typer.Typer(
+    help="Job ads fetched on a schedule from Adzuna, Reed, a URL or a folder.",
+    no_args_is_help=True,
+)
+add_app = typer.Typer(help="Add a feed (it runs daily at 04:30 UK time unless told otherwise).")
+feeds_app.add_typer(add_app, name="add", no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(feeds_app, name="feeds")
+
+
+def _team_id(value: str) -> str:
+    if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
+        raise typer.BadParameter("expected a Slack team id such as T0123ABCD")
+    return value
+
+
+TEAM = typer.Option(
+    "",
+    "--team",
+    callback=_team_id,
+    help="Slack team the ads belong to; only it sees their figures (default: public).",
+)
+EVERY = typer.Option("daily", "--every", help="daily or weekly.")
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def _with_store(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
+    settings = load_settings()
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            await prepare(engine)
+            return await work(engine, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
+    try:
+        schedule = FeedSchedule(every=every.strip().lower())
+    except FeedScheduleError as problem:
+        _fail(f"{problem}.")
+        return
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        now = utc_now()
+        feed = await store.add_feed(engine, kind, params, team_id=team, schedule=schedule, now=now)
+        return describe_feed(feed) + f"; first run {feed.next_run_at:%Y-%m-%d %H:%M} UTC"
+
+    typer.echo(f"Added {_with_store(work)}.")
+    typer.echo("Run it now with `skillgap feeds run --all`, or let the clock run it.")
+
+
+@add_app.command("adzuna")
+def add_adzuna(
+    what: str = typer.Option(..., "--what", help='Search words, e.g. "ai engineer".'),
+    where: str = typer.Option("", "--where", help="A place, e.g. london."),
+    country: str = typer.Option("gb", "--country", help="Adzuna's country code."),
+    team: str = TEAM,
+    every: str = EVERY,
+) -> None:
+    """Adzuna's job search (keys from ADZUNA_APP_ID and ADZUNA_APP_KEY)."""
+    if not what.strip():
+        _fail('--what needs search words, e.g. --what "ai engineer".')
+    if not (country.isalpha() and len(country) == 2):
+        _fail(f"--country {country!r} is not a two-letter country code such as gb.")
+    params = {"what": what.strip(), "where": where.strip(), "country": country.lower()}
+    _add(FeedKind.ADZUNA, params, team, every)
+
+
+@add_app.command("reed")
+def add_reed(
+    keywords: str = typer.Option(..., "--keywords", help='Search words, e.g. "ai engineer".'),
+    location: str = typer.Option("", "--location", help="A place, e.g. London."),
+    team: str = TEAM,
+    every: str = EVERY,
+) -> None:
+    """Reed's jobseeker search (key from REED_API_KEY)."""
+    if not keywords.strip():
+        _fail('--keywords needs search words, e.g. --keywords "ai engineer".')
+    _add(FeedKind.REED, {"keywords": keywords.strip(), "location": location.strip()}, team, every)
+
+
+@add_app.command("url")
+def add_url(url: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
+    """A CSV or JSON Lines file at an HTTPS URL (fetched again only when it changed)."""
+    try:
+        checked = check_url(url)
+    except FeedError as problem:
+        _fail(f"{problem}.")
+        return
+    _add(FeedKind.URL, {"url": checked}, team, every)
+
+
+@add_app.command("folder")
+def add_folder(path: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
+    """A folder: every new CSV or JSON Lines file dropped in it is ingested once."""
+    try:
+        checked = check_folder(path)
+    except FeedError as problem:
+        _fail(f"{problem}.")
+        return
+    _add(FeedKind.FOLDER, {"path": checked}, team, every)
+
+
+@feeds_app.command("list")
+def list_feeds(team: str | None = typer.Option(None, "--team", help="Only this team's.")) -> None:
+    """Every feed: last run, ads stored, next run, errors."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        feeds = await store.list_feeds(engine, team_id=team)
+        history = await store.histories(engine, [f.id for f in feeds if f.id is not None])
+        lines = []
+        for feed in feeds:
+            assert feed.id is not None
+            lines += feed_lines(feed, history[feed.id])
+        return lines
+
+    lines = _with_store(work)
+    if not lines:
+        typer.echo('No feeds yet. Add one with `skillgap feeds add adzuna --what "ai engineer"`.')
+    for line in lines:
+        typer.echo(line)
+
+
+def feed_lines(feed: Any, history: store.FeedHistory) -> list[str]:
+    lines = [describe_feed(feed)]
+    last = history.last_run
+    if last is None or last.finished_at is None:
+        lines.append("    last run: never")
+    else:
+        lines.append(
+            f"    last run: {last.finished_at:%Y-%m-%d %H:%M} UTC, {last.status}: "
+            f"{last.new_ads} new, {last.known_ads} already known, {last.requests} request(s)"
+        )
+    lines.append(f"    ads stored: {history.ads_stored} over {history.runs} run(s)")
+    if feed.status == FeedStatus.STOPPED:
+        lines.append(f"    next run: none, stopped: {feed.stopped_reason}")
+    else:
+        lines.append(f"    next run: {feed.next_run_at:%Y-%m-%d %H:%M} UTC")
+        if last is not None and last.error:
+            lines.append(f"    error: {last.error}")
+    if feed.kind == FeedKind.ADZUNA:
+        lines.append("    note: Adzuna's search gives truncated descriptions (fewer skills found)")
+    return lines
+
+
+@feeds_app.command("run")
+def run(
+    feed_id: int | None = typer.Argument(None, help="The feed's number (see `feeds list`)."),
+    run_all: bool = typer.Option(False, "--all", help="Every feed that is not stopped."),
+) -> None:
+    """Run feeds now; prints "N new, M already known" for each, like `ingest`."""
+    if (feed_id is None) == (not run_all):
+        _fail("Give one feed number (`skillgap feeds run 3`) or --all.")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[tuple[bool, str]]:
+        if feed_id is not None:
+            feed = await store.get_feed(engine, feed_id)
+            if feed is None:
+                return [(False, f"No feed {feed_id}; `skillgap feeds list` shows them.")]
+            feeds = [feed]
+        else:
+            feeds = [f for f in await store.list_feeds(engine) if f.status == FeedStatus.ACTIVE]
+            if not feeds:
+                return [(True, "No active feeds to run.")]
+        config = feed_config(settings)
+        lines = []
+        for feed in feeds:
+            outcome = await run_feed(engine, config, feed, worker="cli")
+            lines.append((outcome.ok, outcome.summary_line))
+            lines += [(True, f"    {problem}") for problem in outcome.problems[:10]]
+        return lines
+
+    failed = False
+    for ok, line in _with_store(work):
+        typer.echo(line, err=not ok)
+        failed = failed or not ok
+    if failed:
+        raise typer.Exit(1)
+
+
+@feeds_app.command("remove")
+def remove(feed_id: int = typer.Argument(..., help="The feed's number.")) -> None:
+    """Remove a feed and its run history (the ads it stored stay)."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> bool:
+        return await store.remove_feed(engine, feed_id)
+
+    if not _with_store(work):
+        _fail(f"No feed {feed_id}; `skillgap feeds list` shows them.")
+    typer.echo(f"Removed feed {feed_id}; the ads it stored stay in the figures.")
