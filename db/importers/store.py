@@ -25,8 +25,8 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
-from db.skill_graph import add_parent_links
 from db.names import normalize_name, slugify
+from db.skill_graph import add_parent_links
 
 
 class StoreOutcome(StrEnum):

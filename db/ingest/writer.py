@@ -33,8 +33,8 @@ from db.models import (
     SkillAlias,
     SkillFigure,
 )
-from db.skill_graph import add_parent_links
 from db.names import normalize_name
+from db.skill_graph import add_parent_links
 
 _BATCH = 2_000
 # Parameters one SQLite statement may hold in any build (SQLITE_MAX_VARIABLE_NUMBER was 999

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.importers.document import normalize_name
 from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
+from db.names import normalize_name
 
 
 def _taxonomy(skills: str) -> str:
