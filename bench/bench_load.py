@@ -195,6 +195,7 @@ def start_servers(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=api_url,
+        SKILLGAP_RESPONSE_URL_BASE=api_url.removesuffix("/api/"),
         SKILLGAP_DATABASE_URL=f"sqlite:///{database}",
         SKILLGAP_LOG_LEVEL="warning",
     )

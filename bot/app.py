@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature, register_features
+from bot.request_guard import StrictRequestVerification, is_allowed_response_url
 from bot.runner import PromptAckRunner
 from db.engine import insert_ignoring_duplicates
 from db.market import MarketReader
@@ -92,13 +93,18 @@ def build_app(
         process_before_response=process_before_response,
         # Unhandled requests reach the error handler, which answers them politely.
         raise_error_for_unhandled_request=True,
+        # Bolt's verification turns an unparsable timestamp into an error (which reaches the
+        # error handler); the strict one refuses every unverifiable request with a 401.
+        request_verification_enabled=False,
+        before_authorize=StrictRequestVerification(settings.slack_signing_secret),
     )
     app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
 
     services = Services(settings, engine, market or MarketReader(engine))
-    app.use(_provide_services(services, client))
+    response_url_base = settings.slack_response_url_base
+    app.use(_provide_services(services, client, response_url_base))
     app.use(_skip_repeated_events(engine))
-    app.error(_error_handler(metrics))
+    app.error(_error_handler(metrics, client, response_url_base))
     register_features(app, features)
     return app
 
@@ -132,12 +138,26 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
     return AsyncOAuthFlow(client=client, settings=oauth_settings)
 
 
-class SharedSessionRespond(AsyncRespond):
-    """`respond()` over the app's HTTP session (Bolt's opens a new session per call)."""
+class RefusedResponseUrl(ValueError):
+    """A response_url that is not Slack's: nothing is ever posted to it."""
 
-    def __init__(self, *, response_url: str | None, session: aiohttp.ClientSession) -> None:
+
+class SharedSessionRespond(AsyncRespond):
+    """`respond()` over the app's HTTP session (Bolt's opens a new session per call), to Slack's
+    response URLs only (or to the base the settings allow, the tests' and the shell's stub)."""
+
+    def __init__(
+        self,
+        *,
+        response_url: str | None,
+        session: aiohttp.ClientSession,
+        extra_base: str | None = None,
+    ) -> None:
         super().__init__(response_url=response_url)
         self.session = session
+        self.may_post = response_url is not None and is_allowed_response_url(
+            response_url, extra_base
+        )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionRespond:
         # Lazy listeners get a deep copy of the request; the session must stay shared.
@@ -158,6 +178,8 @@ class SharedSessionRespond(AsyncRespond):
     ) -> WebhookResponse:
         if self.response_url is None:
             raise ValueError("respond is unavailable: this request has no response_url")
+        if not self.may_post:
+            raise RefusedResponseUrl("refusing to post to a response_url that is not Slack's")
         client = AsyncWebhookClient(url=self.response_url, session=self.session)
         if isinstance(text, dict):
             return await client.send_dict(text)
@@ -178,12 +200,16 @@ class SharedSessionRespond(AsyncRespond):
         return await client.send_dict(message)
 
 
-def _provide_services(services: Services, client: AsyncWebClient) -> Any:
+def _provide_services(
+    services: Services, client: AsyncWebClient, response_url_base: str | None
+) -> Any:
     async def provide_services(context: Any, next: Any) -> None:
         context[SERVICES_KEY] = services
         if context.response_url is not None and client.session is not None:
             context["respond"] = SharedSessionRespond(
-                response_url=context.response_url, session=client.session
+                response_url=context.response_url,
+                session=client.session,
+                extra_base=response_url_base,
             )
         await next()
 
@@ -233,7 +259,23 @@ async def prune_processed_events(engine: AsyncEngine) -> None:
         await connection.execute(delete(table).where(table.c.received_at < cutoff))
 
 
-def _error_handler(metrics: SlackMetrics | None) -> Any:
+def guarded_respond(
+    respond: Any, client: AsyncWebClient, response_url_base: str | None
+) -> SharedSessionRespond | None:
+    """The request's `respond`, as one that shares the app's session and posts only to Slack."""
+    if isinstance(respond, SharedSessionRespond):
+        return respond
+    url = getattr(respond, "response_url", None)
+    if not url or client.session is None:
+        return None
+    return SharedSessionRespond(
+        response_url=url, session=client.session, extra_base=response_url_base
+    )
+
+
+def _error_handler(
+    metrics: SlackMetrics | None, client: AsyncWebClient, response_url_base: str | None
+) -> Any:
     async def handle_error(
         error: Exception,
         body: dict[str, Any],
@@ -249,19 +291,26 @@ def _error_handler(metrics: SlackMetrics | None) -> Any:
         logger.error("Slack request failed: %s", error, exc_info=error)
         if metrics is not None:
             metrics.error(body)
-        return await friendly_failure(body, ack, respond, response)
+        guarded = guarded_respond(respond, client, response_url_base)
+        return await friendly_failure(body, ack, guarded, response)
 
     return handle_error
 
 
 async def friendly_failure(
-    body: dict[str, Any], ack: AsyncAck | None, respond: Any, response: BoltResponse | None
+    body: dict[str, Any],
+    ack: AsyncAck | None,
+    respond: SharedSessionRespond | None,
+    response: BoltResponse | None,
 ) -> BoltResponse | None:
     """What Slack gets after an unhandled error: the ack if one was given, else an apology."""
     already_acked = ack is not None and ack.response is not None
+    if respond is not None and not respond.may_post:
+        logger.warning("not telling the user about a failure: the response_url is not Slack's")
+        respond = None
     if response is None or already_acked:
         # The answer is already on its way (or gone): tell the person through response_url.
-        if respond is not None and getattr(respond, "response_url", None):
+        if respond is not None:
             try:
                 await respond(
                     text=FRIENDLY_ERROR, response_type="ephemeral", replace_original=False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from db.echo import clipped
 from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
+from db.ingest.store_errors import IngestFailed
 from db.ingest.summary import IngestSummary
 from db.ingest.taxonomy import load_taxonomy
 from db.settings import load_settings
@@ -139,9 +142,17 @@ class IngestProgress:
 
 def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> IngestSummary:
     console = _progress_console()
+    settings = load_settings()
+    # The report is the command's output; the log adds warnings, or at DEBUG everything,
+    # such as the traceback behind a one-paragraph database error.
+    debug = settings.log_level.upper() == "DEBUG"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     async def go() -> IngestSummary:
-        engine = create_engine(load_settings().database_url)
+        engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
             if console is None:
@@ -160,6 +171,9 @@ def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> Inges
         for problem in refused.problems:
             typer.echo(f"Refused: {problem}", err=True)
         typer.echo("Nothing was stored.", err=True)
+        raise typer.Exit(1) from None
+    except IngestFailed as failed:
+        typer.echo(str(failed), err=True)
         raise typer.Exit(1) from None
 
 
@@ -191,11 +205,11 @@ def _report(summary: IngestSummary) -> None:
             total = sum(summary.unmapped_titles.values())
             typer.echo(f"Titles mapped to no role ({total} ads), most frequent first:")
             for title, count in summary.unmapped_titles.most_common(15):
-                typer.echo(f"  {count:>6}  {title}")
+                typer.echo(f"  {count:>6}  {clipped(title)}")
     if summary.unknown_skills:
         typer.echo("Skills not in the taxonomy, most frequent first:")
         for name, count in summary.unknown_skills.most_common(15):
-            typer.echo(f"  {count:>6}  {name}")
+            typer.echo(f"  {count:>6}  {clipped(name)}")
     counts = summary.snapshot_counts()
     typer.echo(
         "Snapshots: "

@@ -55,20 +55,25 @@ class SlackMetrics:
         )
         self.rejected = Counter(
             "skillgap_slack_rejected",
-            "Requests refused (bad or missing signature, stale timestamp)",
+            "Requests refused before the app saw them, by reason: unverified (bad, missing or "
+            "stale signature), malformed, too_large, replay",
+            ("reason",),
             registry=self.registry,
         )
 
     def observe(self, body: dict[str, Any], seconds: float, status: int) -> None:
         if status == 401:
             # An unverified body is anyone's text: never let it choose label values.
-            self.rejected.inc()
+            self.refused("unverified")
             return
         kind, subcommand = classify(body)
         self.requests.labels(kind, subcommand).inc()
         self.latency.labels(kind, subcommand).observe(seconds)
         if status >= 500:
             self.errors.labels(kind, subcommand).inc()
+
+    def refused(self, reason: str) -> None:
+        self.rejected.labels(reason).inc()
 
     def error(self, body: dict[str, Any]) -> None:
         self.errors.labels(*classify(body)).inc()

@@ -89,6 +89,8 @@ def _shell_settings(settings: Settings, stub: SlackStub) -> Settings:
             "slack_client_id": None,
             "slack_client_secret": None,
             "slack_api_url": stub.api_url,
+            # Answers to the stub's response URLs are the shell's output.
+            "slack_response_url_base": stub.root_url,
         }
     )
 

@@ -17,9 +17,9 @@ from sqlmodel import col, select
 from db.engine import create_engine, session_factory
 from db.importers.document import InvalidImport
 from db.importers.files import load_files, store_loaded
-from db.importers.store import StoreResult
 from db.models import MarketSnapshot, Role, RoleAlias, SkillFigure
 from db.settings import load_settings
+from db.snapshots import StoreResult
 from db.startup import prepare
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ import gc
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,13 +16,21 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature
+from bot.request_guard import (
+    MalformedBody,
+    content_type_of,
+    first_header,
+    is_signed,
+    parse_slack_body,
+    refusal,
+    verifier_for,
+)
 from db.engine import create_engine, is_sqlite
 from db.settings import Settings
 from db.startup import prepare
@@ -40,23 +48,44 @@ class MissingSigningSecret(RuntimeError):
     """HTTP mode without a signing secret would accept forged requests."""
 
 
-class MeasuredSlackHandler(AsyncSlackRequestHandler):
-    """Bolt's ASGI handler, timing each Slack request for the metrics."""
+class RefusedRequest(Exception):
+    """A request answered before Bolt sees it (too large, unverified, malformed)."""
 
-    def __init__(self, app: AsyncApp, metrics: SlackMetrics) -> None:
-        super().__init__(app, path=EVENTS_PATH)
-        self.metrics = metrics
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
 
-    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
-        started = time.perf_counter()
-        bolt_request = AsyncBoltRequest(
-            body=await request.get_raw_body(),
-            query=request.query_string,
-            headers=request.get_headers(),
-        )
-        response = await self.app.async_dispatch(bolt_request)
-        self.metrics.observe(bolt_request.body, time.perf_counter() - started, response.status)
-        return response
+    def response(self) -> AsgiHttpResponse:
+        refused = refusal(self.status, self.detail)
+        return AsgiHttpResponse(status=refused.status, headers=refused.headers, body=refused.body)
+
+
+def request_headers(scope: Scope) -> dict[str, str | Sequence[str]]:
+    """Header names in lower case; values as latin-1 text, so no byte can make this fail."""
+    return {
+        bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1")
+        for name, value in scope["headers"]
+    }
+
+
+async def read_body(
+    receive: Receive, headers: Mapping[str, str | Sequence[str]], limit: int
+) -> bytes:
+    """The request body, refused (413) as soon as it is known to exceed `limit` bytes: from its
+    Content-Length before reading anything, else while the chunks arrive."""
+    declared = first_header(headers, "content-length") or ""
+    if declared.isdigit() and int(declared) > limit:
+        raise RefusedRequest(413, "too_large", "request body too large")
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise RefusedRequest(400, "malformed", "the client went away mid-request")
+        chunks += message.get("body", b"")
+        if len(chunks) > limit:
+            raise RefusedRequest(413, "too_large", "request body too large")
+        if not message.get("more_body", False):
+            return bytes(chunks)
 
 
 class SkillGapWeb:
@@ -93,7 +122,8 @@ class SkillGapWeb:
         self.digests: Any = None
         self.engine: AsyncEngine | None = None
         self.app: AsyncApp | None = None
-        self.handler: MeasuredSlackHandler | None = None
+        self.handler: AsyncSlackRequestHandler | None = None
+        self.verifier = verifier_for(settings.slack_signing_secret)
         self._start_lock = asyncio.Lock()
 
     async def startup(self) -> None:
@@ -107,7 +137,8 @@ class SkillGapWeb:
             self.app = build_app(
                 self.settings, engine, metrics=self.metrics, features=self._features
             )
-            self.handler = MeasuredSlackHandler(self.app, self.metrics)
+            # Bolt's handler serves the OAuth pages; Slack's requests go through slack_events.
+            self.handler = AsyncSlackRequestHandler(self.app, path=EVENTS_PATH)
             if self._run_digests:
                 from digests.runtime import start_in_process
 
@@ -144,11 +175,49 @@ class SkillGapWeb:
                 headers={"content-type": [CONTENT_TYPE_LATEST]},
                 body=generate_latest(self.metrics.registry).decode("utf-8"),
             )
+        elif path == EVENTS_PATH and method == "POST":
+            response = await self.slack_events(scope, receive)
         else:
             request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
             response = await self.handler._get_http_response(method, path, request)
         await send(response.get_response_start())
         await send(response.get_response_body())
+
+    async def slack_events(self, scope: Scope, receive: Receive) -> AsgiHttpResponse:
+        """A request from Slack: size, signature and shape checked before Bolt sees it."""
+        assert self.app is not None
+        started = time.perf_counter()
+        headers = request_headers(scope)
+        try:
+            body = await self.admit(headers, receive)
+        except RefusedRequest as refused:
+            self.metrics.refused(refused.reason)
+            # One line, never the body: it is anyone's text, and may be huge.
+            log = logger.warning if refused.reason == "malformed" else logger.info
+            log("refused a request to %s: %s (%d)", EVENTS_PATH, refused.detail, refused.status)
+            return refused.response()
+        request = AsyncBoltRequest(
+            body=body, query=bytes(scope["query_string"]).decode("latin-1"), headers=headers
+        )
+        response = await self.app.async_dispatch(request)
+        self.metrics.observe(request.body, time.perf_counter() - started, response.status)
+        return AsgiHttpResponse(
+            status=response.status, headers=response.headers, body=response.body
+        )
+
+    async def admit(self, headers: Mapping[str, str | Sequence[str]], receive: Receive) -> str:
+        """The body as text, once it is small enough, signed, and a payload Bolt can read."""
+        raw = await read_body(receive, headers, self.settings.max_body_bytes)
+        if not is_signed(self.verifier, headers, raw):
+            raise RefusedRequest(401, "unverified", "invalid request")
+        try:
+            text = raw.decode("utf-8")
+            parse_slack_body(text, content_type_of(headers))
+        except UnicodeDecodeError:
+            raise RefusedRequest(400, "malformed", "the body is not UTF-8 text") from None
+        except MalformedBody as problem:
+            raise RefusedRequest(400, "malformed", str(problem)) from None
+        return text
 
     async def _health(self) -> AsgiHttpResponse:
         assert self.engine is not None

@@ -326,10 +326,13 @@ def register(app: AsyncApp) -> None:
     )
 
     async def open_from_button(
-        ack: AsyncAck, body: dict[str, Any], context: Any, client: AsyncWebClient
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
-        action = (body.get("actions") or [{}])[0]
         await open_check_modal(
             client,
             str(body.get("trigger_id") or ""),
@@ -349,9 +352,13 @@ def register(app: AsyncApp) -> None:
         await ack(options=options)
 
     async def on_submit(
-        ack: AsyncAck, body: dict[str, Any], context: Any, client: AsyncWebClient
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
     ) -> None:
-        slugs, role_slug, save = _submitted(body.get("view") or {})
+        slugs, role_slug, save = _submitted(view)
         if not slugs:
             await ack(response_action="errors", errors={SKILLS_FIELD: "Pick at least one skill."})
             return

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
-
-from commands.lookup import previous_comparison, region_note, rerun_command, role_with_stats
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.lookup import (
+    card_context,
+    previous_comparison,
+    region_note,
+    role_with_stats,
+)
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from db.market_comparison import SkillChange, SkillMovement
 from db.market_figures import SkillStat
 from templates import SlackMessage, render_message
@@ -27,7 +30,7 @@ async def answer_emerging(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    comparison = await previous_comparison(request, chosen, stats)
+    comparison = await previous_comparison(request, chosen, stats.emerging_source)
     changes = {c.slug: c for c in comparison.skill_changes} if comparison else {}
     rows = []
     for stat in stats.emerging_skills():
@@ -46,24 +49,19 @@ async def answer_emerging(request: CommandRequest) -> SlackMessage:
         rows=rows,
         older=comparison.older if comparison else None,
         title=f"Emerging skills · {stats.role.title}",
-        typed=chosen.typed,
-        shown=chosen.name,
         region_note=region_note(chosen, stats),
-        shared=request.shared,
-        share_command=rerun_command("emerging", chosen.slug, chosen.region),
-        check_role=chosen.slug,
+        **card_context(request, "emerging", chosen),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "emerging",
-            answer_emerging,
-            usage="emerging [ROLE]",
-            summary="skills turning up more and more in job ads",
-            examples=("emerging", "emerging ai engineer"),
-            aliases=("trends", "rising"),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "emerging",
+        answer_emerging,
+        usage="emerging [ROLE]",
+        summary="skills turning up more and more in job ads",
+        examples=("emerging", "emerging ai engineer"),
+        aliases=("trends", "rising"),
+        shareable=True,
     )
+)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from commands.lookup import (
+    card_context,
     region_note,
     render_card,
-    rerun_command,
     role_with_stats,
 )
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from templates import SlackMessage
 
 
@@ -26,24 +24,19 @@ async def answer_gaps(request: CommandRequest) -> SlackMessage:
         stats=stats,
         gaps=stats.skills_by_gap(),
         title=f"Skills gaps · {stats.role.title}",
-        typed=chosen.typed,
-        shown=chosen.name,
         region_note=region_note(chosen, stats),
-        shared=request.shared,
-        share_command=rerun_command("gaps", chosen.slug, chosen.region),
-        check_role=chosen.slug,
+        **card_context(request, "gaps", chosen),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "gaps",
-            answer_gaps,
-            usage="gaps [ROLE]",
-            summary="skills ranked by gap: what employers want beside what candidates list",
-            examples=("gaps", "gaps ai eng"),
-            aliases=("gap",),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "gaps",
+        answer_gaps,
+        usage="gaps [ROLE]",
+        summary="skills ranked by gap: what employers want beside what candidates list",
+        examples=("gaps", "gaps ai eng"),
+        aliases=("gap",),
+        shareable=True,
     )
+)

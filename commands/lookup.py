@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from commands.parser import LONDON, UK, echo, parse_role_query, without_region
+from commands.parser import echo, parse_role_query, without_region
 from commands.router import CommandRequest
 from commands.workspace import workspace_default_role
+from db.constants import Region
 from db.market_comparison import SnapshotComparison
-from db.market_figures import RoleStats
+from db.market_figures import RoleStats, SnapshotInfo
 from db.resolve import Candidate, MatchKind, Resolution
 from templates import SlackMessage, render_message
 
@@ -20,7 +21,7 @@ class Chosen:
 
     slug: str
     name: str
-    region: str = UK
+    region: str = Region.UK
     # Set when the match was fuzzy: the words as typed, so the answer can say what it matched.
     typed: str = ""
 
@@ -46,7 +47,7 @@ async def choose_role(
         # "Engineer in Test" is a role, not a region: try the words whole before refusing.
         whole = await market.resolve_role(query.role)
         if whole.kind in (MatchKind.EXACT, MatchKind.ALIAS):
-            return _chosen(whole, UK)
+            return _chosen(whole, Region.UK)
         return render_message(
             "problem.j2",
             problem="unknown_region",
@@ -85,8 +86,8 @@ async def choose_skill(
         return render_message("problem.j2", problem="skill_missing", command=command)
     resolution = await request.services.market.resolve_skill(request.text)
     if resolution.match is not None and resolution.kind is not MatchKind.AMBIGUOUS:
-        return _chosen(resolution, UK)
-    return did_you_mean(resolution, kind="skill", command=command, region=UK, known=[])
+        return _chosen(resolution, Region.UK)
+    return did_you_mean(resolution, kind="skill", command=command, region=Region.UK, known=[])
 
 
 def _chosen(resolution: Resolution, region: str) -> Chosen:
@@ -95,9 +96,32 @@ def _chosen(resolution: Resolution, region: str) -> Chosen:
     return Chosen(resolution.match.slug, resolution.match.name, region, typed)
 
 
-def rerun_command(command: str, slug: str, region: str = UK) -> str:
+def card_context(
+    request: CommandRequest,
+    command: str,
+    chosen: Chosen,
+    *,
+    regional: bool = True,
+    about_role: bool = True,
+) -> dict[str, Any]:
+    """What every market card shows around its figures: the name as typed and as shown, and
+    its buttons (share: the command again, in the chosen region when `regional`; check your
+    skills against the role, when the card is `about_role`)."""
+    region = chosen.region if regional else Region.UK
+    context: dict[str, Any] = {
+        "typed": chosen.typed,
+        "shown": chosen.name,
+        "shared": request.shared,
+        "share_command": rerun_command(command, chosen.slug, region),
+    }
+    if about_role:
+        context["check_role"] = chosen.slug
+    return context
+
+
+def rerun_command(command: str, slug: str, region: str = Region.UK) -> str:
     """The command line a button runs again: slugs only, so it never carries free text."""
-    suffix = "" if region == UK else f" in {region}"
+    suffix = "" if region == Region.UK else f" in {region}"
     return f"{command} {slug}{suffix}"
 
 
@@ -133,8 +157,8 @@ async def stats_for(request: CommandRequest, chosen: Chosen) -> RoleStats | None
     """
     market = request.services.market
     stats = await market.role_stats(chosen.slug, request.team_id, region=chosen.region)
-    if stats is None and chosen.region != UK:
-        stats = await market.role_stats(chosen.slug, request.team_id, region=UK)
+    if stats is None and chosen.region != Region.UK:
+        stats = await market.role_stats(chosen.slug, request.team_id, region=Region.UK)
     return stats
 
 
@@ -151,11 +175,11 @@ async def role_with_stats(request: CommandRequest) -> tuple[Chosen, RoleStats] |
 
 
 async def previous_comparison(
-    request: CommandRequest, chosen: Chosen, stats: RoleStats
+    request: CommandRequest, chosen: Chosen, newer: SnapshotInfo
 ) -> SnapshotComparison | None:
-    """Changes since the snapshot before `stats` from the same source and region."""
+    """Changes since the snapshot before `newer` in its own series (never across series)."""
     return await request.services.market.compare(
-        chosen.slug, request.team_id, region=stats.snapshot.region, source=stats.snapshot.source
+        chosen.slug, request.team_id, region=newer.region, newer_id=newer.id
     )
 
 
@@ -164,7 +188,7 @@ async def no_data(
 ) -> SlackMessage:
     """A known role without figures says so and names the roles that have them; it is never
     answered with another role's figures."""
-    region = "" if chosen.region == UK else chosen.region
+    region = "" if chosen.region == Region.UK else chosen.region
     return await no_figures_message(request, chosen.name, command or request.name, region)
 
 
@@ -186,7 +210,7 @@ async def no_figures_message(
 
 def places_for(region: str) -> list[str]:
     """The regions a card shows, the one asked for first."""
-    return [region, *(place for place in (UK, LONDON) if place != region)]
+    return [region, *(place for place in (Region.UK, Region.LONDON) if place != region)]
 
 
 def region_note(chosen: Chosen, stats: RoleStats) -> str:

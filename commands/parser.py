@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from db.constants import Region
 from db.names import normalize_name
 
 # Slack caps command text at a few thousand characters; nothing we resolve is longer than a
@@ -17,18 +18,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 _IN_REGION = re.compile(r"^(?P<before>.*?)\s*\bin\s+(?P<region>[^\s].*)$", re.IGNORECASE)
 _LEADING_FILLER = re.compile(r"^(?:for|of|about)\s+", re.IGNORECASE)
 
-UK = "UK"
-LONDON = "London"
 REGIONS: dict[str, str] = {
-    "uk": UK,
-    "the uk": UK,
-    "united kingdom": UK,
-    "the united kingdom": UK,
-    "gb": UK,
-    "great britain": UK,
-    "britain": UK,
-    "london": LONDON,
-    "greater london": LONDON,
+    "uk": Region.UK,
+    "the uk": Region.UK,
+    "united kingdom": Region.UK,
+    "the united kingdom": Region.UK,
+    "gb": Region.UK,
+    "great britain": Region.UK,
+    "britain": Region.UK,
+    "london": Region.LONDON,
+    "greater london": Region.LONDON,
 }
 
 
@@ -60,7 +59,7 @@ class RoleQuery:
     """A role (maybe empty: the workspace default) and the region asked for."""
 
     role: str
-    region: str = UK
+    region: str = Region.UK
     # Words after "in" that name no region SkillGap knows, to say so rather than guess.
     unknown_region: str = ""
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
-from commands.lookup import choose_role, no_data, rerun_command
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.lookup import card_context, choose_role, no_data
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from db.market_figures import RolePath
 from templates import SlackMessage, render_message
 
@@ -36,24 +34,19 @@ async def answer_path(request: CommandRequest) -> SlackMessage:
         known_roles=known_roles,
         snapshot=snapshot,
         title=f"Career path · {path.role_title}",
-        typed=chosen.typed,
-        shown=chosen.name,
         region_note="",
-        shared=request.shared,
-        share_command=rerun_command("path", chosen.slug),
-        check_role=chosen.slug,
+        **card_context(request, "path", chosen, regional=False),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "path",
-            answer_path,
-            usage="path [ROLE]",
-            summary="career ladder, typical tenure, lateral moves and ways in",
-            examples=("path", "path ai engineer"),
-            aliases=("career", "ladder", "progression"),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "path",
+        answer_path,
+        usage="path [ROLE]",
+        summary="career ladder, typical tenure, lateral moves and ways in",
+        examples=("path", "path ai engineer"),
+        aliases=("career", "ladder", "progression"),
+        shareable=True,
     )
+)

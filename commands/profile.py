@@ -173,11 +173,15 @@ def register(app: AsyncApp) -> None:
             await respond(**message.as_kwargs(), response_type="ephemeral", replace_original=False)
 
     async def on_save(
-        ack: AsyncAck, body: dict[str, Any], context: Any, respond: AsyncRespond
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: Any,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
         team_id, user_id = _person(body, context)
-        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        value = str(action.get("value") or "")
         message = await save_from_button(services_from(context), team_id, user_id, value)
         await reply(respond, body, message)
 

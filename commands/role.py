@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
-
 from commands.lookup import (
+    card_context,
     places_for,
     render_card,
-    rerun_command,
     role_with_stats,
 )
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from templates import SlackMessage
 
 TOP_SKILLS = 8
@@ -35,23 +33,18 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
         top_skills=top_skills[:TOP_SKILLS],
         gaps=stats.top_gaps(TOP_GAPS),
         emerging=stats.emerging_skills(),
-        typed=chosen.typed,
-        shown=chosen.name,
-        shared=request.shared,
-        share_command=rerun_command("role", chosen.slug, chosen.region),
-        check_role=chosen.slug,
+        **card_context(request, "role", chosen),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "role",
-            answer_role,
-            usage="role [ROLE] [in REGION]",
-            summary="the role card: salary, day rate, tenure, skills wanted, gaps, emerging skills",
-            examples=("role ai engineer", "role ai eng in London"),
-            aliases=("card",),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "role",
+        answer_role,
+        usage="role [ROLE] [in REGION]",
+        summary="the role card: salary, day rate, tenure, skills wanted, gaps, emerging skills",
+        examples=("role ai engineer", "role ai eng in London"),
+        aliases=("card",),
+        shareable=True,
     )
+)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
-
 from commands.lookup import default_role_name
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from db.market import MarketReader
 from db.market_figures import RoleStats, RoleSummary
 from templates import SlackMessage, render_message
@@ -37,15 +35,14 @@ async def answer_roles(request: CommandRequest) -> SlackMessage:
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "roles",
-            answer_roles,
-            usage="roles",
-            summary="the roles SkillGap has figures for",
-            examples=("roles",),
-            aliases=("list",),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "roles",
+        answer_roles,
+        usage="roles",
+        summary="the roles SkillGap has figures for",
+        examples=("roles",),
+        aliases=("list",),
+        shareable=True,
     )
+)

@@ -27,7 +27,7 @@ from weakref import WeakKeyDictionary
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from commands.parser import clean_text, split_subcommand
+from commands.parser import split_subcommand
 from db.services import Services, services_from
 from templates import SlackMessage, render_message
 
@@ -190,38 +190,27 @@ def router_for(app: AsyncApp) -> CommandRouter:
     return router
 
 
-def request_from_command(
-    body: dict[str, Any], context: Any, client: AsyncWebClient
+def register_subcommand(subcommand: Subcommand) -> Callable[[AsyncApp], None]:
+    """The `register(app)` of a feature module whose listener is one /skillgap subcommand."""
+
+    def register(app: AsyncApp) -> None:
+        router_for(app).add(subcommand)
+
+    return register
+
+
+def command_request(
+    command_text: str, body: dict[str, Any], context: Any, client: AsyncWebClient
 ) -> CommandRequest:
-    """A CommandRequest from a slash-command payload."""
-    name, rest = split_subcommand(str(body.get("text") or ""))
+    """A CommandRequest running `command_text` for whoever sent this payload (a slash command,
+    or a button that runs one again): who and where as Bolt's context gives them."""
+    name, rest = split_subcommand(command_text)
     return CommandRequest(
         name=name,
         text=rest,
         team_id=team_id_of(body, context),
-        user_id=str(body.get("user_id") or ""),
-        channel_id=str(body.get("channel_id") or ""),
-        services=services_from(context),
-        client=client,
-        trigger_id=str(body.get("trigger_id") or ""),
-        response_url=str(body.get("response_url") or ""),
-        body=body,
-    )
-
-
-def request_from_action(
-    body: dict[str, Any], context: Any, client: AsyncWebClient, command_text: str
-) -> CommandRequest:
-    """A CommandRequest re-running `command_text` for whoever pressed a button."""
-    name, rest = split_subcommand(clean_text(command_text))
-    channel = body.get("channel") or {}
-    user = body.get("user") or {}
-    return CommandRequest(
-        name=name,
-        text=rest,
-        team_id=team_id_of(body, context),
-        user_id=str(user.get("id") or ""),
-        channel_id=str(channel.get("id") or ""),
+        user_id=str(context.get("user_id") or ""),
+        channel_id=str(context.get("channel_id") or ""),
         services=services_from(context),
         client=client,
         trigger_id=str(body.get("trigger_id") or ""),
@@ -254,6 +243,7 @@ def register(app: AsyncApp) -> None:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        await router.dispatch(request_from_command(body, context, client), ack, respond)
+        request = command_request(str(body.get("text") or ""), body, context, client)
+        await router.dispatch(request, ack, respond)
 
     app.command(COMMAND)(on_skillgap)

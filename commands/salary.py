@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
-
-from commands.lookup import places_for, previous_comparison, rerun_command, role_with_stats
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.lookup import (
+    card_context,
+    places_for,
+    previous_comparison,
+    role_with_stats,
+)
+from commands.router import CommandRequest, Subcommand, register_subcommand
+from db.constants import Region
 from db.market_comparison import PayChange
 from db.market_figures import PAY_UNITS
 from db.models import PayKind
@@ -38,7 +42,7 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    comparison = await previous_comparison(request, chosen, stats)
+    comparison = await previous_comparison(request, chosen, stats.pay_source(Region.UK))
     present = {pay.kind for pay in stats.pay}
     # Salaries and day rates are always shown (as "not enough data" if missing); hourly
     # rates only where a source gives them.
@@ -63,24 +67,19 @@ async def answer_salary(request: CommandRequest) -> SlackMessage:
         changes=changes,
         older=comparison.older if comparison else None,
         title=f"Pay · {stats.role.title}",
-        typed=chosen.typed,
-        shown=chosen.name,
         region_note="",
-        shared=request.shared,
-        share_command=rerun_command("salary", chosen.slug, chosen.region),
-        check_role=chosen.slug,
+        **card_context(request, "salary", chosen),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "salary",
-            answer_salary,
-            usage="salary [ROLE] [in REGION]",
-            summary="salaries and contractor day rates, and how they changed since last time",
-            examples=("salary", "salary ai engineer in London"),
-            aliases=("salaries", "pay", "rates", "dayrate"),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "salary",
+        answer_salary,
+        usage="salary [ROLE] [in REGION]",
+        summary="salaries and contractor day rates, and how they changed since last time",
+        examples=("salary", "salary ai engineer in London"),
+        aliases=("salaries", "pay", "rates", "dayrate"),
+        shareable=True,
     )
+)

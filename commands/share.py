@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from commands.router import request_from_action, router_for
+from commands.router import command_request, router_for
 from templates import render_message
 
 SHARE_ACTION = "share_in_channel"
@@ -23,23 +23,19 @@ CONFIRM_ACTION = "confirm_command"
 RUN_ACTION = re.compile(r"^run_command(:\d+)?$")
 
 
-def _value_of(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")
-
-
 def register(app: AsyncApp) -> None:
     router = router_for(app)
 
     async def share_in_channel(
         ack: AsyncAck,
+        action: dict[str, Any],
         body: dict[str, Any],
         context: Any,
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        request = request_from_action(body, context, client, _value_of(body))
+        request = command_request(str(action.get("value") or ""), body, context, client)
         subcommand = router.find(request.name)
         if subcommand is None or not subcommand.shareable:
             # Only market cards travel to a channel; anything else stays with the person.
@@ -65,13 +61,14 @@ def register(app: AsyncApp) -> None:
     def run_command(*, confirmed: bool) -> Any:
         async def on_press(
             ack: AsyncAck,
+            action: dict[str, Any],
             body: dict[str, Any],
             context: Any,
             client: AsyncWebClient,
             respond: AsyncRespond,
         ) -> None:
             await ack()
-            request = request_from_action(body, context, client, _value_of(body))
+            request = command_request(str(action.get("value") or ""), body, context, client)
             message = await router.answer(replace(request, confirmed=confirmed))
             if message is not None:
                 await respond(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
-
-from commands.lookup import choose_skill
-from commands.router import CommandRequest, Subcommand, router_for
+from commands.lookup import card_context, choose_skill
+from commands.router import CommandRequest, Subcommand, register_subcommand
 from db.market import MarketReader
 from db.market_comparison import Change
 from db.market_figures import SkillAcrossMarket, SkillObservation, SkillStat, SnapshotInfo
@@ -113,23 +111,19 @@ async def answer_skill(request: CommandRequest) -> SlackMessage:
         more_members=max(0, len(graph.members(chosen.slug)) - MAX_RELATED),
         groups=skill_histories(across),
         title=f"Skill · {across.name}",
-        typed=chosen.typed,
-        shown=chosen.name,
         region_note="",
-        shared=request.shared,
-        share_command=f"skill {chosen.slug}",
+        **card_context(request, "skill", chosen, regional=False, about_role=False),
     )
 
 
-def register(app: AsyncApp) -> None:
-    router_for(app).add(
-        Subcommand(
-            "skill",
-            answer_skill,
-            usage="skill SKILL",
-            summary="one skill's demand and supply across roles and over time",
-            examples=("skill production llm deployment", "skill rag"),
-            aliases=("skills",),
-            shareable=True,
-        )
+register = register_subcommand(
+    Subcommand(
+        "skill",
+        answer_skill,
+        usage="skill SKILL",
+        summary="one skill's demand and supply across roles and over time",
+        examples=("skill production llm deployment", "skill rag"),
+        aliases=("skills",),
+        shareable=True,
     )
+)

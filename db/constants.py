@@ -28,3 +28,18 @@ class SourceKind(StrEnum):
     REPORT = "report"  # a published market report, imported as text
     CURATED = "curated"  # the structured YAML format
     JOB_ADS = "job_ads"  # computed from a team's own job-ad and candidate exports
+
+
+class Region(StrEnum):
+    """The regions SkillGap computes and answers about; stored figures may name others."""
+
+    UK = "UK"
+    LONDON = "London"
+
+
+# Thresholds of figures computed from a team's own data, shared by ingestion (which computes
+# them) and the read model (which decides which source's figure is sound enough to show).
+MIN_FIGURES_FOR_MEDIAN = 10  # no pay median from fewer figures
+MIN_FIGURES_FOR_TAILS = 50  # no 10th/25th/75th/90th percentiles from fewer
+MIN_BASE_ADS = 30  # no share of ads compared or relied on from a smaller base
+MIN_CANDIDATES = 10  # no supply percentage from fewer candidate profiles

@@ -15,14 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.constants import Region
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
-from db.importers.document import slugify
 from db.ingest.taxonomy import load_taxonomy
 from db.market_comparison import SnapshotComparison, compare_stats
 from db.market_figures import (
-    LONDON,
-    UK,
     AskedTogether,
     Pay,
     RolePath,
@@ -34,6 +32,7 @@ from db.market_figures import (
     SnapshotInfo,
     source_order,
 )
+from db.market_precedence import blend_stats, pay_order
 from db.models import (
     PUBLIC_TEAM,
     MarketSnapshot,
@@ -48,8 +47,10 @@ from db.models import (
     SkillFigure,
     SourceKind,
 )
+from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
 from db.skill_graph import SkillGraph, load_skill_graph
+from db.sources import SeriesKey
 
 
 @dataclass
@@ -121,7 +122,9 @@ class MarketReader:
                 roles = (await session.exec(select(Role).order_by(col(Role.title)))).all()
                 summaries = []
                 for role in roles:
-                    latest = await self._latest_snapshot(session, role, team_id, UK, None, None)
+                    latest = await self._latest_snapshot(
+                        session, role, team_id, Region.UK, None, None
+                    )
                     if latest is not None:
                         summaries.append(_role_summary(role, _snapshot_info(latest, role)))
                 return summaries
@@ -134,23 +137,28 @@ class MarketReader:
         role_slug: str,
         team_id: str = PUBLIC_TEAM,
         *,
-        region: str = UK,
+        region: str = Region.UK,
         as_of: date | None = None,
         source: str | None = None,
     ) -> RoleStats | None:
-        """The role's figures from its newest snapshot (on or before `as_of`), or None."""
+        """The role's figures (on or before `as_of`), or None when no snapshot has any.
+
+        Each figure comes from the freshest series with a sound sample for it
+        (db/market_precedence.py, by the rule of db/sources.py).
+        """
 
         async def compute() -> RoleStats | None:
             async with self._sessions() as session:
                 role = await _role_by_slug(session, role_slug)
                 if role is None:
                     return None
-                snapshot = await self._latest_snapshot(
+                snapshots = await _candidate_snapshots(
                     session, role, team_id, region, as_of, source
                 )
-                if snapshot is None:
+                if not snapshots:
                     return None
-                return await _stats_for(session, role, snapshot)
+                candidates = [await _stats_for(session, role, s) for s in snapshots]
+                return blend_stats(candidates)
 
         result: RoleStats | None = await self._cached(
             ("stats", role_slug, team_id, region, as_of, source), compute
@@ -280,15 +288,16 @@ class MarketReader:
         role_slug: str,
         team_id: str = PUBLIC_TEAM,
         *,
-        region: str = UK,
+        region: str = Region.UK,
         source: str | None = None,
         older_id: int | None = None,
         newer_id: int | None = None,
     ) -> SnapshotComparison | None:
-        """Changes between two snapshots of one role, source and region.
+        """Changes between two snapshots of one series (source, window, owner) and region.
 
-        By default the newest snapshot against the one before it from the same source; None
-        when there is no earlier snapshot to compare with.
+        By default the newest snapshot against the one before it in the same series; None
+        when there is no earlier snapshot to compare with, or when the two given snapshots
+        belong to different series.
         """
         async with self._sessions() as session:
             role = await _role_by_slug(session, role_slug)
@@ -304,7 +313,7 @@ class MarketReader:
             if older_id is not None:
                 older = await session.get(MarketSnapshot, older_id)
             else:
-                older = (
+                earlier = (
                     await session.exec(
                         select(MarketSnapshot)
                         .where(
@@ -316,8 +325,15 @@ class MarketReader:
                         )
                         .order_by(col(MarketSnapshot.period_end).desc())
                     )
-                ).first()
+                ).all()
+                series = _snapshot_info(newer, role).series
+                older = next((s for s in earlier if _snapshot_info(s, role).series == series), None)
             if older is None or older.team_id not in (PUBLIC_TEAM, team_id):
+                return None
+            if older.role_id != role.id or newer.role_id != role.id:
+                return None
+            # Different sources, windows or owners measure different things: never compared.
+            if _snapshot_info(older, role).series != _snapshot_info(newer, role).series:
                 return None
             old_stats = await _stats_for(session, role, older)
             new_stats = await _stats_for(session, role, newer)
@@ -422,6 +438,39 @@ def _taxonomy_roles() -> list[tuple[Candidate, tuple[str, ...]]]:
     ]
 
 
+# Older snapshots of one series looked at for a sound figure when the newest ones are thin.
+SNAPSHOTS_PER_SERIES = 6
+
+
+async def _candidate_snapshots(
+    session: AsyncSession,
+    role: Role,
+    team_id: str,
+    region: str,
+    as_of: date | None,
+    source: str | None,
+) -> list[MarketSnapshot]:
+    """The newest few snapshots of every series visible to the team, newest first."""
+    query = select(MarketSnapshot).where(
+        MarketSnapshot.role_id == role.id,
+        MarketSnapshot.region == region,
+        col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+    )
+    if as_of is not None:
+        query = query.where(col(MarketSnapshot.period_start) <= as_of)
+    if source is not None:
+        query = query.where(MarketSnapshot.source == source)
+    query = query.order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
+    kept: list[MarketSnapshot] = []
+    per_series: dict[SeriesKey, int] = {}
+    for snapshot in (await session.exec(query)).all():
+        key = _snapshot_info(snapshot, role).series
+        if per_series.get(key, 0) < SNAPSHOTS_PER_SERIES:
+            per_series[key] = per_series.get(key, 0) + 1
+            kept.append(snapshot)
+    return kept
+
+
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
     return (await session.exec(select(Role).where(Role.slug == slug))).first()
 
@@ -430,7 +479,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
     pay_rows = list(
         (await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))).all()
     )
-    if snapshot.region == UK and not any(row.region == LONDON for row in pay_rows):
+    if snapshot.region == Region.UK and not any(row.region == Region.LONDON for row in pay_rows):
         pay_rows += await _london_pay_alongside(session, snapshot)
     skill_rows = (
         await session.exec(
@@ -454,10 +503,11 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                     p75=row.p75,
                     p90=row.p90,
                     sample_size=row.sample_size,
+                    origin=info,
                 )
                 for row in pay_rows
             ),
-            key=lambda p: (list(PayKind).index(p.kind), p.region != UK, p.region),
+            key=lambda p: pay_order((p.kind, p.region)),
         )
     )
     skills = tuple(
@@ -480,7 +530,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
             select(MarketSnapshot.id).where(
                 MarketSnapshot.team_id == snapshot.team_id,
                 MarketSnapshot.role_id == snapshot.role_id,
-                MarketSnapshot.region == LONDON,
+                MarketSnapshot.region == Region.LONDON,
                 MarketSnapshot.source == snapshot.source,
                 MarketSnapshot.period_start == snapshot.period_start,
                 MarketSnapshot.period_end == snapshot.period_end,
@@ -490,7 +540,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
     if london is None:
         return []
     rows = await session.exec(
-        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == LONDON)
+        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == Region.LONDON)
     )
     return list(rows.all())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from db.constants import PayKind
-from db.market_figures import UK, Pay, RoleStats, SkillStat, SnapshotInfo
+from db.constants import PayKind, Region
+from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def compare_stats(old: RoleStats, new: RoleStats) -> SnapshotComparison:
     """The changes from one snapshot's figures to another's."""
     pay_keys = sorted(
         {(p.kind, p.region) for p in (*old.pay, *new.pay)},
-        key=lambda key: (list(PayKind).index(key[0]), key[1] != UK, key[1]),
+        key=lambda key: (list(PayKind).index(key[0]), key[1] != Region.UK, key[1]),
     )
     pay_changes = []
     for kind, region in pay_keys:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.constants import PUBLIC_TEAM, PayKind, SourceKind
+from db.constants import PUBLIC_TEAM, PayKind, Region, SourceKind
+from db.sources import OWN_ADS, SeriesKey, age_note, series_key
 
-UK = "UK"
-LONDON = "London"
 # How each kind of pay is written after an amount: £75,000, £650/day, £90/hour.
 PAY_UNITS = {PayKind.ANNUAL: "", PayKind.DAILY: "/day", PayKind.HOURLY: "/hour"}
 
@@ -45,6 +44,11 @@ class SnapshotInfo:
         return f"{self.source}, {self.period_label}"
 
     @property
+    def provenance_dated(self) -> str:
+        """`provenance` with the figures' age once old: "…, April 2026 — 7 months old"."""
+        return f"{self.source}, {self.period_and_age}"
+
+    @property
     def freshness(self) -> str:
         """How fresh computed figures are; empty for reports, whose month is in `provenance`."""
         if self.source_kind is SourceKind.JOB_ADS:
@@ -55,6 +59,43 @@ class SnapshotInfo:
     @property
     def is_team_data(self) -> bool:
         return self.team_id != PUBLIC_TEAM
+
+    @property
+    def series(self) -> SeriesKey:
+        """The series this snapshot belongs to: only snapshots of one series are compared."""
+        return series_key(
+            team_id=self.team_id,
+            kind=self.source_kind,
+            source=self.source,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            role_slug=self.role_slug,
+            region=self.region,
+        )
+
+    @property
+    def age(self) -> str:
+        """ "7 months old" once the figures' period ended more than six weeks ago, else ""."""
+        return age_note(self.period_end)
+
+    @property
+    def period_and_age(self) -> str:
+        """ "April 2026 — 7 months old", or just the period while it is recent."""
+        age = self.age
+        return f"{self.period_label} — {age}" if age else self.period_label
+
+    @property
+    def label(self) -> str:
+        """Short attribution: "Report, Apr 2026" or "Your ads, 4 weeks to 29 Nov"."""
+        if self.series.kind == OWN_ADS:
+            owner = "Your ads" if self.is_team_data else "Job ads"
+            window = self.series.window
+            ending = f"{self.period_end.day} {self.period_end:%b}"
+            period = f"week to {ending}" if window == "week" else f"{window} to {ending}"
+            return f"{owner}, {period}"
+        if self.series.window == "month":
+            return f"Report, {self.period_start:%b %Y}"
+        return f"Report, {self.period_label}"
 
 
 @dataclass(frozen=True)
@@ -69,10 +110,20 @@ class Pay:
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # The snapshot this figure comes from, when a card mixes figures of several sources.
+    origin: SnapshotInfo | None = None
 
     @property
     def unit(self) -> str:
         return PAY_UNITS[self.kind]
+
+    @property
+    def attribution(self) -> str:
+        """ "Your ads, 4 weeks to 29 Nov, n=312" — where this one figure comes from."""
+        if self.origin is None:
+            return ""
+        count = f", n={self.sample_size}" if self.sample_size else ""
+        return f"{self.origin.label}{count}"
 
 
 @dataclass(frozen=True)
@@ -100,35 +151,92 @@ class SkillStat:
 
 @dataclass(frozen=True)
 class RoleStats:
-    """One role in one snapshot: pay, skills and where the figures come from."""
+    """One role's figures: pay, skills and where they come from.
+
+    From one snapshot (`stats_for_snapshot`), or per figure from the freshest sound source
+    (`role_stats`, see db/sources.py): then `snapshot` is where the skills come from, gaps
+    and emerging skills may come from `gap_snapshot` and `emerging_snapshot`, each pay figure
+    names its `origin`, and `pay_beside` holds sound figures of the other kind of owner (a
+    team's own ads against a report) that differ materially from those shown.
+    """
 
     role: RoleSummary
     snapshot: SnapshotInfo
     pay: tuple[Pay, ...]
     skills: tuple[SkillStat, ...]
+    gap_skills: tuple[SkillStat, ...] | None = None
+    gap_snapshot: SnapshotInfo | None = None
+    emerging_from: tuple[SkillStat, ...] | None = None
+    emerging_snapshot: SnapshotInfo | None = None
+    pay_beside: tuple[Pay, ...] = ()
 
-    def pay_for(self, kind: PayKind, region: str = UK) -> Pay | None:
+    def pay_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)
+
+    def pay_beside_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
+        """The other source's sound figure, when it differs materially from the one shown."""
+        return next((p for p in self.pay_beside if p.kind == kind and p.region == region), None)
+
+    @property
+    def sources(self) -> tuple[SnapshotInfo, ...]:
+        """Every snapshot a figure on this card comes from, the skills' source first."""
+        found: dict[int, SnapshotInfo] = {self.snapshot.id: self.snapshot}
+        for info in (self.gap_snapshot, self.emerging_snapshot):
+            if info is not None:
+                found.setdefault(info.id, info)
+        for info in self.pay_sources:
+            found.setdefault(info.id, info)
+        return tuple(found.values())
+
+    @property
+    def pay_sources(self) -> tuple[SnapshotInfo, ...]:
+        """The snapshots the pay figures shown come from."""
+        found: dict[int, SnapshotInfo] = {}
+        for pay in (*self.pay, *self.pay_beside):
+            if pay.origin is not None and pay.median is not None:
+                found.setdefault(pay.origin.id, pay.origin)
+        return tuple(found.values()) or (self.snapshot,)
+
+    @property
+    def mixes_sources(self) -> bool:
+        return len(self.sources) > 1
+
+    @property
+    def gaps_source(self) -> SnapshotInfo:
+        return self.gap_snapshot or self.snapshot
+
+    @property
+    def emerging_source(self) -> SnapshotInfo:
+        return self.emerging_snapshot or self.snapshot
+
+    def pay_source(self, region: str = Region.UK) -> SnapshotInfo:
+        """Where the region's salary (else its first pay figure) comes from."""
+        salary = self.pay_for(PayKind.ANNUAL, region)
+        if salary is None or salary.median is None:
+            shown = [p for p in self.pay if p.region == region and p.median is not None]
+            salary = shown[0] if shown else None
+        return salary.origin if salary is not None and salary.origin else self.snapshot
 
     @property
     def salary(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, UK)
+        return self.pay_for(PayKind.ANNUAL, Region.UK)
 
     @property
     def salary_london(self) -> Pay | None:
-        return self.pay_for(PayKind.ANNUAL, LONDON)
+        return self.pay_for(PayKind.ANNUAL, Region.LONDON)
 
     @property
     def day_rate(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, UK)
+        return self.pay_for(PayKind.DAILY, Region.UK)
 
     @property
     def day_rate_london(self) -> Pay | None:
-        return self.pay_for(PayKind.DAILY, LONDON)
+        return self.pay_for(PayKind.DAILY, Region.LONDON)
 
     def skills_by_gap(self) -> list[SkillStat]:
         """Skills with both demand and supply figures, largest gap first."""
-        measured = [s for s in self.skills if s.gap_points is not None]
+        skills = self.skills if self.gap_skills is None else self.gap_skills
+        measured = [s for s in skills if s.gap_points is not None]
         return sorted(measured, key=lambda s: (-(s.gap_points or 0), s.name))
 
     def top_gaps(self, limit: int = 5) -> list[SkillStat]:
@@ -138,7 +246,8 @@ class RoleStats:
         return sorted((s for s in self.skills if s.is_essential), key=source_order)
 
     def emerging_skills(self) -> list[SkillStat]:
-        return sorted((s for s in self.skills if s.is_emerging), key=source_order)
+        skills = self.skills if self.emerging_from is None else self.emerging_from
+        return sorted((s for s in skills if s.is_emerging), key=source_order)
 
     def most_demanded(self, limit: int = 10) -> list[SkillStat]:
         """Skills employers ask for most: by demand % where measured, else the source's order."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from db.constants import PUBLIC_TEAM, PayKind, Region
 from db.market import MarketReader
 from db.market_comparison import PayChange, SkillChange, SnapshotComparison
 from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
-from db.models import PUBLIC_TEAM, PayKind
 from db.resolve import Candidate
 from db.skill_graph import SkillGraph
 
@@ -121,19 +121,19 @@ class SkillCheck:
 
     @property
     def salary(self) -> Pay | None:
-        return _pay(self.pay, PayKind.ANNUAL, "UK")
+        return _pay(self.pay, PayKind.ANNUAL, Region.UK)
 
     @property
     def salary_london(self) -> Pay | None:
-        return _pay(self.pay, PayKind.ANNUAL, "London")
+        return _pay(self.pay, PayKind.ANNUAL, Region.LONDON)
 
     @property
     def day_rate(self) -> Pay | None:
-        return _pay(self.pay, PayKind.DAILY, "UK")
+        return _pay(self.pay, PayKind.DAILY, Region.UK)
 
     @property
     def day_rate_london(self) -> Pay | None:
-        return _pay(self.pay, PayKind.DAILY, "London")
+        return _pay(self.pay, PayKind.DAILY, Region.LONDON)
 
 
 def _pay(pay: Sequence[Pay], kind: PayKind, region: str) -> Pay | None:

@@ -29,6 +29,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "SKILLGAP_SLACK_API_URL"),
     )
 
+    # Answers go to Slack's response URLs (https://hooks.slack.com/...) only; the tests and the
+    # shell add their local stub's base URL here. Nothing else is ever posted to.
+    slack_response_url_base: str | None = Field(
+        default=None, validation_alias=AliasChoices("SKILLGAP_RESPONSE_URL_BASE")
+    )
+    # HTTP mode refuses larger request bodies (413) while reading them, before any other check.
+    # Slack's largest payloads (a view submission with a full modal) are far below this.
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, gt=0, validation_alias=AliasChoices("SKILLGAP_MAX_BODY_BYTES")
+    )
+    # On SIGTERM: how long work already acked (DMs, late answers) may take to finish.
+    shutdown_grace_seconds: float = Field(
+        default=10.0, ge=0, validation_alias=AliasChoices("SKILLGAP_SHUTDOWN_GRACE_SECONDS")
+    )
+
     host: str = Field(default="0.0.0.0", validation_alias=AliasChoices("SKILLGAP_HOST", "HOST"))
     port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "SKILLGAP_PORT"))
 

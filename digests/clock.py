@@ -1,4 +1,4 @@
-"""The clock: one APScheduler job a minute that turns due subscriptions into ledger rows."""
+"""The clock: one APScheduler job a minute turning due subscriptions and feeds into ledger rows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.feeds import store as feed_store
 from digests import ledger
 from digests.schedule import utc_now
 
@@ -36,9 +37,16 @@ class Clock:
         self.now = now
         self.on_due = on_due  # e.g. wake an in-process worker
         self.scheduler: AsyncIOScheduler | None = None
+        self.feed_runs_due = 0
 
     async def tick(self) -> ledger.TickResult:
         result = await ledger.tick(self.engine, self.now(), grace=self.grace)
+        # Feeds' slots become feed runs in the same tick, claimed by the same workers.
+        self.feed_runs_due = await feed_store.tick(self.engine, self.now())
+        if self.feed_runs_due:
+            logger.info("clock: %d feed run(s) due", self.feed_runs_due)
+            if self.on_due is not None:
+                self.on_due()
         if result.due or result.stale:
             logger.info(
                 "clock: %d due, %d skipped as stale, %d schedules moved on",

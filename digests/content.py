@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from db.constants import Region
 from db.market import MarketReader
 from db.market_comparison import Change, PayChange, SkillChange, SnapshotComparison
-from db.market_figures import PAY_UNITS, UK, RoleStats, SnapshotInfo
+from db.market_figures import PAY_UNITS, RoleStats, SnapshotInfo
 from db.models import PayKind
 
 # A skill "emerges" by demand only from a base big enough for the rise to mean something,
@@ -62,6 +63,9 @@ class GapLine:
     gap_pts: float | None
     moved_pts: float | None  # change since the earlier snapshot; None when it had no figure
     is_new: bool
+    # The gaps' own period when they come from another series than the digest's comparison
+    # (a report's gaps beside a team's ads): no move is claimed across series.
+    as_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,16 +172,29 @@ def pay_lines(changes: tuple[PayChange, ...]) -> list[PayLine]:
 
 
 def gap_lines(latest: RoleStats, comparison: SnapshotComparison | None) -> list[GapLine]:
+    source = latest.gaps_source
+    same_series = comparison is not None and comparison.newer.id == source.id
     by_slug: dict[str, SkillChange] = (
-        {} if comparison is None else {c.slug: c for c in comparison.skill_changes}
+        {c.slug: c for c in comparison.skill_changes}
+        if comparison is not None and same_series
+        else {}
     )
+    as_of = "" if same_series or comparison is None else source.provenance_dated
     lines = []
     for skill in latest.top_gaps(TOP_GAPS):
         change = by_slug.get(skill.slug)
         moved = None if change is None else change.gap.delta
         is_new = change is not None and (change.old is None or change.old.gap_points is None)
         lines.append(
-            GapLine(skill.name, skill.demand_pct, skill.supply_pct, skill.gap_points, moved, is_new)
+            GapLine(
+                skill.name,
+                skill.demand_pct,
+                skill.supply_pct,
+                skill.gap_points,
+                moved,
+                is_new,
+                as_of,
+            )
         )
     return lines
 
@@ -223,14 +240,14 @@ class DigestBuilder:
         return part
 
     async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:
-        latest = await self.market.role_stats(slug, team_id, region=UK, as_of=as_of)
+        latest = await self.market.role_stats(slug, team_id, region=Region.UK, as_of=as_of)
         if latest is None:
             path = await self.market.role_path(slug)
             title = path.role_title if path is not None else slug
             return RoleDigest(slug, title, None, None)
         source = latest.snapshot.source
         comparison = await self.market.compare(
-            slug, team_id, region=UK, source=source, newer_id=latest.snapshot.id
+            slug, team_id, region=Region.UK, source=source, newer_id=latest.snapshot.id
         )
         history = await self._salary_history(team_id, slug, source)
         if comparison is None:
@@ -258,7 +275,7 @@ class DigestBuilder:
         """The UK median salary in each snapshot from the same source, oldest first."""
         points = []
         for info in await self.market.snapshots(slug, team_id):
-            if info.source != source or info.region != UK:
+            if info.source != source or info.region != Region.UK:
                 continue
             stats = await self.market.stats_for_snapshot(info.id, team_id)
             salary = None if stats is None else stats.salary

@@ -13,11 +13,13 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.digest_models import DeliveryKind
+from db.feeds.runs import feed_config
 from db.market import MarketReader
 from db.settings import Settings
 from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE
 from digests.clock import Clock
 from digests.content import DigestBuilder
+from digests.feed_work import FeedWork, slack_teller
 from digests.personal_check import PersonalCheckComposer
 from digests.sender import DigestSender, SenderConfig, TokenSource
 from digests.worker import Worker
@@ -72,6 +74,12 @@ def build_sender(
     return sender
 
 
+def feed_work(settings: Settings, engine: AsyncEngine, sender: DigestSender) -> FeedWork:
+    """Workers also run job-ad feeds, and DM the admin who added one its key was refused."""
+    tell = slack_teller(sender.tokens, settings.slack_api_url)
+    return FeedWork(engine, feed_config(settings), tell=tell)
+
+
 def grace_of(settings: Settings) -> timedelta:
     return timedelta(hours=settings.digest_grace_hours)
 
@@ -103,7 +111,7 @@ def start_in_process(
     `skillgap worker` as their own processes instead (one clock, any number of workers).
     """
     sender = build_sender(settings, engine, market)
-    worker = Worker(engine, sender, concurrency=10)
+    worker = Worker(engine, sender, concurrency=10, feeds=feed_work(settings, engine, sender))
     clock = Clock(engine, grace=grace_of(settings), on_due=worker._wake.set)
     handle = InProcessDigests(clock, worker)
     clock.start()
@@ -138,7 +146,9 @@ async def run_worker(
     stop = asyncio.Event()
     _stop_on_signals(stop)
     sender = build_sender(settings, engine)
-    worker = Worker(engine, sender, concurrency=concurrency)
+    worker = Worker(
+        engine, sender, concurrency=concurrency, feeds=feed_work(settings, engine, sender)
+    )
     logger.info("worker %s started", worker.name)
     try:
         await worker.run(stop, until_idle=until_idle)

@@ -15,11 +15,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.digest_models import Delivery, DeliveryStatus
+from db.feed_models import FeedRun
 from digests import ledger
+from digests.feed_work import FeedWork
 from digests.schedule import utc_now
 from digests.sender import DigestSender
 
 logger = logging.getLogger(__name__)
+
+# How the in-flight table marks a feed run (its value is otherwise a delivery's team).
+_FEED = "feed:"
 
 
 def worker_name() -> str:
@@ -49,6 +54,7 @@ class Worker:
         per_team: int = 2,
         poll_seconds: float = 2.0,
         clock: Callable[[], datetime] = utc_now,
+        feeds: FeedWork | None = None,
     ) -> None:
         self.engine = engine
         self.sender = sender
@@ -58,6 +64,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.min_batch = max(1, concurrency // 5)
         self.clock = clock
+        self.feeds = feeds
         self.stats = WorkerStats()
         self._in_flight: dict[asyncio.Task[None], str] = {}
         self._wake = asyncio.Event()
@@ -72,7 +79,11 @@ class Worker:
         # a scan per delivery.
         if free <= 0 or (self._in_flight and free < self.min_batch):
             return 0
-        busy = [team for team, count in self._team_counts().items() if count >= self.per_team]
+        busy = [
+            team
+            for team, count in self._team_counts().items()
+            if count >= self.per_team and not team.startswith(_FEED)
+        ]
         claimed = await ledger.claim(
             self.engine,
             self.name,
@@ -87,7 +98,29 @@ class Worker:
             task = asyncio.create_task(self._deliver(delivery, context))
             self._in_flight[task] = delivery.team_id
             task.add_done_callback(self._finished)
-        return len(claimed)
+        return len(claimed) + await self._claim_feed_runs()
+
+    async def _claim_feed_runs(self) -> int:
+        """Feed runs ride on the same worker, a few at a time (they are long and polite)."""
+        if self.feeds is None:
+            return 0
+        running = sum(1 for owner in self._in_flight.values() if owner.startswith(_FEED))
+        runs = await self.feeds.claim(self.name, self.feeds.concurrency - running)
+        for run in runs:
+            task = asyncio.create_task(self._run_feed(run))
+            self._in_flight[task] = f"{_FEED}{run.team_id}"
+            task.add_done_callback(self._finished)
+        return len(runs)
+
+    async def _run_feed(self, run: FeedRun) -> None:
+        assert self.feeds is not None
+        try:
+            outcome = await self.feeds.run(run, self.name)
+        except Exception:
+            # A bug, not the job board: the lease runs out and the run is tried again.
+            logger.exception("feed run %s crashed", run.id)
+            outcome = "feed_crashed"
+        self.stats.outcomes[outcome] += 1
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -114,6 +147,7 @@ class Worker:
                     and not claimed
                     and not self._in_flight
                     and await ledger.outstanding(self.engine) == 0
+                    and (self.feeds is None or await self.feeds.outstanding() == 0)
                 ):
                     return
                 if claimed and len(self._in_flight) < self.concurrency:

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvicorn
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +39,7 @@ from bot.slack_requests import (
     view_submission_body,
 )
 from bot.slack_stub import RESPONSE_URL_METHOD, RecordedCall, SlackStub
+from bot.web import SkillGapWeb
 from db.settings import Settings
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "block_actions_body",
     "event_body",
     "running_app",
+    "serving",
     "settings_for_stub",
     "signed_headers",
     "signed_request",
@@ -71,6 +74,7 @@ def settings_for_stub(
         "slack_client_id": None,
         "slack_client_secret": None,
         "slack_api_url": stub.api_url,
+        "slack_response_url_base": stub.root_url,
     }
     values.update(overrides)
     return Settings(**values)
@@ -241,6 +245,25 @@ class SlackAppHarness:
             self.stub, first, baseline, answered=True, quiet=0.05, give_up_after=within
         )
         return Answer(response, [], self.stub.calls[first:])
+
+
+@asynccontextmanager
+async def serving(web: SkillGapWeb) -> AsyncIterator[str]:
+    """Serve `web` with uvicorn on a free loopback port; yields the base URL."""
+    config = uvicorn.Config(web, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @asynccontextmanager

@@ -44,11 +44,11 @@ from db.feeds.folder import FolderSource
 from db.feeds.reed import ReedSource
 from db.feeds.url import UrlSource
 from db.importers.document import InvalidImport
-from db.importers.store import StoreOutcome
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
 from db.ingest.taxonomy import Taxonomy
 from db.ingest_models import IngestedAd
+from db.snapshots import StoreOutcome
 
 REQUEST_TIMEOUT_SECONDS = 60
 ADZUNA_TRUNCATION_NOTE = (

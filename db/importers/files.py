@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.importers.document import InvalidImport, Problem, SnapshotDocument
 from db.importers.report import parse_report
-from db.importers.store import StoreResult, store_documents
+from db.importers.store import store_documents
 from db.importers.structured import FORMAT_NAME, parse_structured
 from db.importers.text_files import MAX_FILE_BYTES, read_text
+from db.snapshots import StoreResult
 
 __all__ = ["MAX_FILE_BYTES", "import_files", "load_file", "load_files", "read_text", "store_loaded"]
 

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from db.constants import PayKind, Region
 from db.importers.aliases import NameTable, curated_aliases
 from db.importers.document import (
     Problem,
 )
 from db.importers.structured import check_gap, check_pay_order
-from db.models import PayKind
 from db.names import normalize_name
 
 # Report lines are at most a few thousand characters; longer ones are never matched
@@ -407,7 +407,7 @@ def _add_pay(
 
 def region_named(text: str) -> str:
     region = " ".join(text.split()).removeprefix("the ")
-    return "UK" if region.lower() in ("uk", "united kingdom") else region
+    return Region.UK if region.lower() in ("uk", "united kingdom") else region
 
 
 def _money(text: str) -> float:

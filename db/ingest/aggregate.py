@@ -9,10 +9,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from db.constants import MIN_BASE_ADS, MIN_CANDIDATES
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.ingest.counting import Bucket, SupplyBucket, WeeklyCounts, week_start
 from db.ingest.stats import round_tenths, summarise_sorted_pay, wilson_interval
 from db.models import PayKind, SourceKind
+from db.snapshots import NO_COOCCURRENCES, Cooccurrences, SnapshotToStore
 
 WEEKLY_SOURCE = "job ads, week"
 ROLLING_SOURCE_TEMPLATE = "job ads, {weeks} weeks"
@@ -26,13 +28,13 @@ class SnapshotRules:
     min_ads: int = 10  # fewer ads in a window: no snapshot for it
     min_skill_ads: int = 3  # a skill needs this many ads to get a figure
     max_skills: int = 60  # skills kept per snapshot, by demand
-    min_candidates: int = 10  # fewer candidates: no supply percentage
+    min_candidates: int = MIN_CANDIDATES  # fewer candidates: no supply percentage
     # Emerging skills: "new" has no mention in the look-back weeks before the window (which
     # must hold at least min_base_ads ads); "rising" gained rising_points of share on a
     # previous window of min_base_ads ads or more, with non-overlapping Wilson intervals.
     emerging_min_ads: int = 5
     new_lookback_weeks: int = 8
-    min_base_ads: int = 30
+    min_base_ads: int = MIN_BASE_ADS
     rising_points: float = 5.0
     gap_points: float = 10.0  # demand minus supply that counts as a gap
     max_gaps: int = 5
@@ -44,29 +46,6 @@ def _percent(part: np.ndarray, whole: np.ndarray | int) -> np.ndarray:
     are exact in float64, and both divide them with one correctly rounded division."""
     result: np.ndarray = 100 * part / whole
     return result
-
-
-@dataclass(frozen=True)
-class Cooccurrences:
-    """Skills asked for together in a snapshot's ads, column by column: one pair per index
-    (a snapshot has hundreds; columns are built and stored without an object per pair)."""
-
-    skills: Sequence[str]  # skill name
-    others: Sequence[str]  # name of a skill asked for alongside it
-    ads: Sequence[int]  # ads mentioning both
-    share_pcts: Sequence[float]  # of the ads asking for the skill, the share also asking for other
-
-    def __len__(self) -> int:
-        return len(self.ads)
-
-
-NO_COOCCURRENCES = Cooccurrences((), (), (), ())
-
-
-@dataclass(frozen=True)
-class ComputedSnapshot:
-    document: SnapshotDocument
-    cooccurrences: Cooccurrences
 
 
 @dataclass(frozen=True)
@@ -108,7 +87,7 @@ class Aggregator(WeeklyCounts):
         skill_names: dict[str, str],
         since: date | None = None,
         first_day: date | None = None,
-    ) -> list[ComputedSnapshot]:
+    ) -> list[SnapshotToStore]:
         """Every weekly and rolling window (ending on or after `since`) with enough ads."""
         return list(
             self.iter_snapshots(
@@ -128,7 +107,7 @@ class Aggregator(WeeklyCounts):
         skill_names: dict[str, str],
         since: date | None = None,
         first_day: date | None = None,
-    ) -> Iterator[ComputedSnapshot]:
+    ) -> Iterator[SnapshotToStore]:
         """Every weekly and rolling window (ending on or after `since`) with enough ads.
 
         `first_day` is the team's first ad ever, when the buckets hold only recent weeks.
@@ -167,7 +146,7 @@ class Aggregator(WeeklyCounts):
         source: str,
         role_titles: dict[str, str],
         skill_names: dict[str, str],
-    ) -> ComputedSnapshot | None:
+    ) -> SnapshotToStore | None:
         rules = self.rules
         weeks = [last_monday - timedelta(weeks=i) for i in range(length)]
         demand = self._demand_in(role, region, weeks)
@@ -206,7 +185,7 @@ class Aggregator(WeeklyCounts):
             pay=self._pay(demand, region),
             skills=tuple(skills),
         )
-        return ComputedSnapshot(document, cooccurrences)
+        return SnapshotToStore(document, cooccurrences)
 
     def _pay(self, demand: Bucket, region: str) -> tuple[PayDocument, ...]:
         documents = []

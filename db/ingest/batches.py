@@ -44,6 +44,9 @@ class ParsedBatch:
     """One block (or chunk of rows) of an export, parsed."""
 
     lines: int = 0  # lines of the block (blocks only)
+    # The file's lines the batch came from, set by the reader that hands it on.
+    first_line: int = 0
+    last_line: int = 0
     clean: bool = True  # the block ended at a row boundary (blocks only)
     rows: int = 0
     bad_rows: int = 0

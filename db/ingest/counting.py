@@ -10,11 +10,8 @@ from itertools import repeat
 
 import numpy as np
 
-from db.constants import PayKind
+from db.constants import PayKind, Region
 from db.ingest.batches import PAY_KIND_INDEX, PAY_KINDS, ParsedBatch
-
-UK = "UK"
-LONDON = "London"
 
 
 @dataclass
@@ -169,7 +166,7 @@ def columns_of(batch: ParsedBatch) -> AdColumns:
 
 _ROLE_SLOTS = 1 << 12  # roles are a few dozen at most
 _DENSE_PAIR_SLOTS = 1 << 20  # up to ~1,000 skills, windows count pairs in one dense array
-_REGIONS = (UK, LONDON)
+_REGIONS = (Region.UK, Region.LONDON)
 # A stored ad as read back: posted on, role slug, in London, pay kind (its value), pay
 # figure, skill slugs joined by "|".
 StoredAd = tuple[date, str, bool, str | None, float | None, str]
@@ -340,7 +337,7 @@ class WeeklyCounts:
         self, seen_on: date, role: str | None, is_london: bool, skills: tuple[str, ...]
     ) -> None:
         monday = self._week(seen_on)
-        for region in (UK, LONDON) if is_london else (UK,):
+        for region in (Region.UK, Region.LONDON) if is_london else (Region.UK,):
             key = (role, region, monday)
             bucket = self.supply.get(key)
             if bucket is None:

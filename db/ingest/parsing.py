@@ -239,6 +239,7 @@ async def parsed_batches(
                     await parsing.result()
                 resume = Resume(offset, line_base, start.columns)
                 break
+            batch.first_line, batch.last_line = line_base + 1, line_base + batch.lines
             yield batch, line_base
             line_base += batch.lines
             if on_progress is not None:
@@ -264,18 +265,26 @@ async def _parsed_by_rows(
     stats = ReadStats()
     rows = rows_with_progress(path, summary, stats, ("title",), on_progress, resume)
     chunk: list[tuple[int, dict[str, object]]] = []
+    spans: deque[tuple[int, int]] = deque()  # first and last line of each chunk in flight
+
+    def parsed(batch: ParsedBatch) -> ParsedBatch:
+        batch.first_line, batch.last_line = spans.popleft()
+        return batch
+
     try:
         for row in rows:
             chunk.append((row.line, row.fields))
             if len(chunk) >= BATCH_SIZE:
                 await parsing.submit(("rows", chunk))
+                spans.append((chunk[0][0], chunk[-1][0]))
                 chunk = []
                 if parsing.in_flight >= parsing.capacity:
-                    yield await parsing.result()
+                    yield parsed(await parsing.result())
         if chunk:
             await parsing.submit(("rows", chunk))
+            spans.append((chunk[0][0], chunk[-1][0]))
         while parsing.in_flight:
-            yield await parsing.result()
+            yield parsed(await parsing.result())
     except FileRefused as refused:
         raise InvalidImport([refused.problem]) from None
     summary.rows += stats.rows

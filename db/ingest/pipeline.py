@@ -23,7 +23,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import insert_ignoring_duplicates, transaction
 from db.importers.document import InvalidImport, Problem
-from db.importers.store import StoreResult
 from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import Aggregator, SnapshotRules
 from db.ingest.batches import BatchParser, ParsedBatch
@@ -43,11 +42,13 @@ from db.ingest.readers import (
     read_rows,
 )
 from db.ingest.roles import KnownRole, RoleMapper
+from db.ingest.store_errors import IngestPosition, database_errors_explained
 from db.ingest.summary import IngestSummary, ProgressHook
 from db.ingest.taxonomy import Taxonomy, load_taxonomy
-from db.ingest.writer import SkillCatalogue, sync_taxonomy, write_snapshots
+from db.ingest.writer import SkillCatalogue, sync_taxonomy
 from db.ingest_models import IngestedAd, IngestedCandidate
 from db.models import Role, RoleAlias
+from db.snapshots import StoreResult, write_snapshots
 
 SNAPSHOTS_PER_WRITE = 50
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.
@@ -108,7 +109,17 @@ class Ingestor:
 
     async def ingest_postings(self, paths: list[Path], *, recompute: bool = True) -> IngestSummary:
         """Store the files' ads; `recompute=False` leaves the snapshots to a later `recompute`
-        (a feed stores page by page and recomputes once at the end of its run)."""
+        (a feed stores page by page and recomputes once at the end of its run).
+
+        A database error ends the run as IngestFailed, saying where it was; nothing is stored.
+        """
+        position = IngestPosition()
+        async with database_errors_explained(position):
+            return await self._ingest_postings(paths, position, recompute=recompute)
+
+    async def _ingest_postings(
+        self, paths: list[Path], position: IngestPosition, *, recompute: bool
+    ) -> IngestSummary:
         check_files(paths)
         summary = IngestSummary("postings", [str(p) for p in paths])
         async with transaction(self.engine) as session:
@@ -145,6 +156,7 @@ class Ingestor:
                         self._note_batch(summary, path, batch, line_base)
                         if not batch.ads:
                             continue
+                        position.storing("ads", path, batch.first_line, batch.last_line)
                         kept = await store.insert(batch.ads)
                         columns = columns_of(batch)
                         counted = kept & (columns.roles >= 0)
@@ -156,6 +168,7 @@ class Ingestor:
                 await parsing.close()
                 await store.close()
                 summary.worker_peaks_mb = parsing.worker_peaks_mb
+            position.moving_on("recomputing the snapshots")
             summary.sort_problems()
             summary.stored = await _count(session, IngestedAd, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
@@ -185,6 +198,14 @@ class Ingestor:
                 summary.pay_kinds[note] += count
 
     async def ingest_candidates(self, paths: list[Path]) -> IngestSummary:
+        """Store the files' candidates; a database error ends the run as IngestFailed."""
+        position = IngestPosition()
+        async with database_errors_explained(position):
+            return await self._ingest_candidates(paths, position)
+
+    async def _ingest_candidates(
+        self, paths: list[Path], position: IngestPosition
+    ) -> IngestSummary:
         check_files(paths)
         summary = IngestSummary("candidates", [str(p) for p in paths])
         async with transaction(self.engine) as session:
@@ -197,6 +218,7 @@ class Ingestor:
             )
             earliest: date | None = None
             batch: list[dict[str, object]] = []
+            first_line = last_line = 0  # of the rows in `batch`
             for path in paths:
                 stats = ReadStats()
                 try:
@@ -224,15 +246,20 @@ class Ingestor:
                         )
                         if earliest is None or candidate.seen_on < earliest:
                             earliest = candidate.seen_on
+                        first_line, last_line = first_line or row.line, row.line
                         if len(batch) >= BATCH_SIZE:
+                            position.storing("candidates", path, first_line, last_line)
                             await connection.execute(insert, batch)
-                            batch = []
+                            batch, first_line = [], 0
+                    if batch:  # a batch never spans two files, so an error names one
+                        position.storing("candidates", path, first_line, last_line)
+                        await connection.execute(insert, batch)
+                        batch, first_line = [], 0
                 except FileRefused as refused:
                     raise InvalidImport([refused.problem]) from None
                 summary.rows += stats.rows
                 summary.bad_rows += stats.bad_rows
-            if batch:
-                await connection.execute(insert, batch)
+            position.moving_on("recomputing the snapshots")
             summary.stored = await _count(session, IngestedCandidate, self.team_id) - before
             summary.duplicates = summary.rows - summary.bad_rows - summary.stored
             if earliest is not None:

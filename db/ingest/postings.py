@@ -153,12 +153,27 @@ def _source_key(prefix: str, source_id: str) -> str:
     return f"{prefix}#" + hashlib.blake2b(source_id.encode(), digest_size=16).hexdigest()
 
 
+_extractors: dict[int, tuple[Taxonomy, SkillExtractor]] = {}
+
+
+def extractor_for(taxonomy: Taxonomy) -> SkillExtractor:
+    """One extractor per taxonomy: compiling its patterns takes a few tenths of a second, and
+    feeds parse ads in many small runs."""
+    held = _extractors.get(id(taxonomy))
+    if held is None or held[0] is not taxonomy:
+        if len(_extractors) >= 4:
+            _extractors.clear()
+        held = (taxonomy, SkillExtractor(taxonomy))
+        _extractors[id(taxonomy)] = held
+    return held[1]
+
+
 class AdParser:
     """Turns rows into ParsedAd; owns the extractor, the role mapper and their caches."""
 
     def __init__(self, taxonomy: Taxonomy, roles: RoleMapper) -> None:
         self.taxonomy = taxonomy
-        self.extractor = SkillExtractor(taxonomy)
+        self.extractor = extractor_for(taxonomy)
         self.roles = roles
         self._salary_cache: dict[tuple[str, bool], SalaryReading | None] = {}
         self._lookup = taxonomy.lookup_table()

@@ -10,8 +10,9 @@ import numpy as np
 
 # No median from fewer figures than this, no 10th/25th/75th/90th percentiles from fewer than
 # that: below them the figures say more about the few ads than about the market.
-MIN_FIGURES_FOR_MEDIAN = 10
-MIN_FIGURES_FOR_TAILS = 50
+from db.constants import MIN_FIGURES_FOR_MEDIAN as MIN_FIGURES_FOR_MEDIAN
+from db.constants import MIN_FIGURES_FOR_TAILS as MIN_FIGURES_FOR_TAILS
+
 Z_95 = 1.959963984540054
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.importers.document import Problem
-from db.importers.store import StoreOutcome, StoreResult
+from db.snapshots import StoreOutcome, StoreResult
 
 MAX_PROBLEMS_KEPT = 200
 

@@ -78,15 +78,21 @@ def test_role_salary_and_digest_preview_show_two_weeks_of_ads(tmp_path: Path) ->
     role_card, rest = shown.split("> /skillgap salary", 1)
     salary, digest = rest.split("> /skillgap digest preview", 1)
 
-    assert "Source: job ads, week, 2026-W20" in role_card
+    assert "job ads, week, 2026-W20" in role_card
     assert "n=44 ads" in role_card
-    assert "Salary · UK: £82,000 median · n=44" in role_card
+    # 44 ads give sound salaries; no candidates, so the gaps stay the report's, each labelled.
+    assert "Salary · UK: £82,000 median · Job ads, week to 17 May, n=44" in role_card
+    assert "Production LLM Deployment: 75% vs 25% = 50 pts" in role_card
+    assert "UK market report, April 2026" in role_card
     assert "Agentic AI Frameworks" in role_card  # LangGraph is agentic-framework work
 
     assert "Since job ads, week, 2026-W19" in salary
     assert "Permanent salary · UK: £79,000 → £82,000 (+£3,000, +3.8%)" in salary
-    assert "London: £82,000 median · n=15" in salary
+    assert "London: £82,000 median · Job ads, week to 17 May, n=15" in salary
 
     assert "Compared: 2026-W19 → 2026-W20" in digest
     assert "Agentic AI Frameworks: new" in digest
+    # The report's gaps did not move between two weeks of ads: no move is claimed for them.
+    assert "gap 50 pts (UK market report, April 2026" in digest
+    assert "(unchanged)" not in digest
     assert "£79,000 → £82,000 (+£3,000, +3.8%)" in digest

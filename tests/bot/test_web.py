@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,28 +17,9 @@ from bot.slack_stub import SlackStub
 from bot.web import MissingSigningSecret, SkillGapWeb
 from db.slack_models import slack_bots, slack_installations
 from tests.bot import standin
-from tests.slack_helpers import SIGNING_SECRET, settings_for_stub
+from tests.slack_helpers import SIGNING_SECRET, serving, settings_for_stub
 
 STANDIN = (standin,)
-
-
-@asynccontextmanager
-async def serving(web: SkillGapWeb) -> AsyncIterator[str]:
-    """Serve `web` with uvicorn on a free loopback port; yields the base URL."""
-    config = uvicorn.Config(web, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.ensure_future(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
@@ -120,7 +99,7 @@ async def test_health_and_metrics(server: str, stub: SlackStub) -> None:
             assert response.status == 404
     assert 'skillgap_slack_requests_total{kind="command",subcommand="role"} 1.0' in metrics
     assert 'skillgap_slack_request_seconds_count{kind="command",subcommand="role"} 1.0' in metrics
-    assert "skillgap_slack_rejected_total 1.0" in metrics
+    assert 'skillgap_slack_rejected_total{reason="unverified"} 1.0' in metrics
 
 
 async def test_oauth_paths_are_absent_without_oauth(server: str) -> None:

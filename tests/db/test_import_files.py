@@ -15,9 +15,9 @@ from bot.cli import app
 from db.engine import session_factory
 from db.importers.document import InvalidImport, Problem
 from db.importers.files import MAX_FILE_BYTES, import_files, load_file
-from db.importers.store import StoreOutcome
 from db.market import MarketReader
 from db.models import MarketSnapshot, PayKind
+from db.snapshots import StoreOutcome
 from tests.db.import_helpers import (
     APRIL_REPORT,
     BUNDLED_APRIL,

@@ -13,8 +13,9 @@ from sqlmodel import select
 
 from db.engine import session_factory
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
-from db.importers.store import StoreOutcome, store_documents
+from db.importers.store import store_documents
 from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillAlias, SourceKind
+from db.snapshots import StoreOutcome
 
 
 def sample_document(median: float = 75000) -> SnapshotDocument:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,30 @@ def test_a_team_id_must_look_like_one(cli_env: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "postings", str(path), "--team", "x" * 40])
     assert result.exit_code == 2
     assert "Slack team id" in result.output
+
+
+def test_a_database_error_is_one_paragraph_and_exit_1(cli_env: Path, tmp_path: Path) -> None:
+    assert CliRunner().invoke(app, ["snapshots"]).exit_code == 0  # the store, migrated
+    with sqlite3.connect(cli_env) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_candidates BEFORE INSERT ON ingested_candidates "
+            "BEGIN SELECT RAISE(ABORT, 'disk full (a test trigger)'); END"
+        )
+    people = write_jsonl(
+        tmp_path / "people.jsonl",
+        [
+            {"id": "p1", "skills": "Python; LangChain", "date": "2026-04-01"},
+            {"id": "p2", "skills": ["PyTorch", "k8s"], "date": "2026-04-02"},
+        ],
+    )
+    result = CliRunner().invoke(app, ["ingest", "candidates", str(people)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"The database refused the ingest while storing the candidates of {people}, "
+        "lines 1–2 (disk full (a test trigger)). Nothing from this run was stored. Check "
+        "those rows for values the database cannot hold, or run again with "
+        "SKILLGAP_LOG_LEVEL=DEBUG to log the database's full answer.\n"
+    )
 
 
 def test_the_progress_bar_shows_ads_megabytes_and_speed(tmp_path: Path) -> None:

@@ -6,21 +6,22 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
-from db.importers.store import StoreOutcome
 from db.ingest.ad_store import AdStore
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
 from db.ingest.stats import wilson_interval
+from db.ingest.store_errors import IngestFailed
 from db.ingest_models import IngestedAd, IngestedCandidate, SkillCooccurrence
 from db.market import MarketReader
 from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillFigure
+from db.snapshots import StoreOutcome
 from tests.ingest.helpers import write_csv, write_jsonl
 
 TEAM = "T0001"
@@ -227,6 +228,52 @@ async def test_a_bad_value_is_echoed_clipped(empty_engine: AsyncEngine, tmp_path
     [problem] = summary.problems
     assert problem.line == 12 and "is not a date" in problem.message
     assert "soo…' is not a date" in problem.message and len(problem.message) < 300
+
+
+REFUSED_TITLE = "Refused Engineer"
+
+
+async def refuse_a_title(engine: AsyncEngine) -> None:
+    """A trigger that makes the database itself refuse one ad, as a full disk or a value it
+    cannot hold would."""
+    if engine.dialect.name == "sqlite":
+        statements = [
+            "CREATE TRIGGER refuse_title BEFORE INSERT ON ingested_ads "
+            f"WHEN NEW.title = '{REFUSED_TITLE}' "
+            "BEGIN SELECT RAISE(ABORT, 'title refused by a test trigger'); END"
+        ]
+    else:
+        statements = [
+            "CREATE FUNCTION refuse_title() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.title = '{REFUSED_TITLE}' THEN "
+            "RAISE EXCEPTION 'title refused by a test trigger'; END IF; RETURN NEW; END "
+            "$$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_title BEFORE INSERT ON ingested_ads "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_title()",
+        ]
+    async with transaction(engine) as session:
+        for statement in statements:
+            await session.execute(text(statement))
+
+
+async def test_a_database_error_names_file_and_lines_and_stores_nothing(
+    empty_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await refuse_a_title(empty_engine)
+    ads = week_one_ads()
+    ads[4] = dict(ads[4], title=REFUSED_TITLE)
+    path = write_csv(tmp_path / "ads.csv", ads)
+    with pytest.raises(IngestFailed) as failed:
+        await Ingestor(empty_engine, team_id=TEAM, rules=RULES).ingest_postings([path])
+    message = str(failed.value)
+    assert message.startswith(
+        f"The database refused the ingest while storing the ads of {path}, lines 2–11 ("
+    )
+    assert "title refused by a test trigger" in message
+    assert "Nothing from this run was stored." in message
+    assert "\n" not in message and "INSERT" not in message and len(message) < 600
+    assert await count(empty_engine, IngestedAd) == 0
+    assert await count(empty_engine, MarketSnapshot) == 0
 
 
 @pytest.mark.parametrize(

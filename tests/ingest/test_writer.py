@@ -10,18 +10,16 @@ from sqlmodel import col, select
 
 from db.engine import session_factory, transaction
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
-from db.importers.store import StoreOutcome
-from db.ingest.aggregate import ComputedSnapshot, Cooccurrences
-from db.ingest.writer import write_snapshots
 from db.ingest_models import SkillCooccurrence
 from db.models import MarketSnapshot, PayFigure, PayKind, Skill, SkillFigure, SourceKind
+from db.snapshots import Cooccurrences, SnapshotToStore, StoreOutcome, write_snapshots
 
 # More figures and pairs than one multi-row statement holds, and not a multiple of it.
 SKILLS = 250
 PAIRS = 1_001
 
 
-def computed_snapshot(share_shift: float = 0.0) -> ComputedSnapshot:
+def computed_snapshot(share_shift: float = 0.0) -> SnapshotToStore:
     names = [f"Skill {i:03d}" for i in range(SKILLS)]
     skills = tuple(
         SkillDocument(
@@ -59,7 +57,7 @@ def computed_snapshot(share_shift: float = 0.0) -> ComputedSnapshot:
         ads=[1 + n % 50 for n in range(PAIRS)],
         share_pcts=[round(n % 1000 / 10 + share_shift, 1) for n in range(PAIRS)],
     )
-    return ComputedSnapshot(document, cooccurrences)
+    return SnapshotToStore(document, cooccurrences)
 
 
 async def stored_rows(engine: AsyncEngine) -> tuple[list[tuple[object, ...]], ...]:
@@ -94,7 +92,7 @@ async def stored_rows(engine: AsyncEngine) -> tuple[list[tuple[object, ...]], ..
     )
 
 
-async def write(engine: AsyncEngine, computed: ComputedSnapshot) -> StoreOutcome:
+async def write(engine: AsyncEngine, computed: SnapshotToStore) -> StoreOutcome:
     async with transaction(engine) as session:
         skills = (await session.exec(select(Skill))).all()
         skill_ids = {s.name: s.id for s in skills if s.id is not None}
