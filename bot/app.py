@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -20,23 +21,22 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bolt_compat import SharedSessionRespond, use_prompt_ack_runner
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature, register_features
-from bot.request_guard import StrictRequestVerification, is_allowed_response_url
-from bot.runner import PromptAckRunner
+from bot.request_guard import StrictRequestVerification
 from db.engine import insert_ignoring_duplicates
+from db.installations import installation_store
 from db.market import MarketReader
 from db.services import SERVICES_KEY, Services
 from db.settings import Settings
-from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
+from db.slack_models import OAUTH_STATES_TABLE, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,12 @@ def build_app(
         request_verification_enabled=False,
         before_authorize=StrictRequestVerification(settings.slack_signing_secret),
     )
-    app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
+    use_prompt_ack_runner(app)
 
     services = Services(settings, engine, market or MarketReader(engine))
     response_url_base = settings.slack_response_url_base
-    app.use(_provide_services(services, client, response_url_base))
-    app.use(_skip_repeated_events(engine))
+    app.use(ProvideServices(services, client, response_url_base))
+    app.use(SkipRepeatedEvents(engine))
     app.error(_error_handler(metrics, client, response_url_base))
     register_features(app, features)
     return app
@@ -125,12 +125,7 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
         # Tables come from the Alembic migration, on the store's own database.
-        installation_store=AsyncSQLAlchemyInstallationStore(
-            client_id,
-            engine,
-            bots_table_name=BOTS_TABLE,
-            installations_table_name=INSTALLATIONS_TABLE,
-        ),
+        installation_store=installation_store(settings, engine),
         state_store=AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=600, engine=engine, table_name=OAUTH_STATES_TABLE
         ),
@@ -138,104 +133,65 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
     return AsyncOAuthFlow(client=client, settings=oauth_settings)
 
 
-class RefusedResponseUrl(ValueError):
-    """A response_url that is not Slack's: nothing is ever posted to it."""
+class ProvideServices(AsyncMiddleware):
+    """Gives every request the services and a `respond()` over the app's HTTP session.
 
-
-class SharedSessionRespond(AsyncRespond):
-    """`respond()` over the app's HTTP session (Bolt's opens a new session per call), to Slack's
-    response URLs only (or to the base the settings allow, the tests' and the shell's stub)."""
+    A Bolt middleware class rather than a function: a function's arguments are worked out
+    by inspection on every request, which costs more than what this does.
+    """
 
     def __init__(
+        self, services: Services, client: AsyncWebClient, response_url_base: str | None
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.response_url_base = response_url_base
+
+    async def async_process(
         self,
         *,
-        response_url: str | None,
-        session: aiohttp.ClientSession,
-        extra_base: str | None = None,
-    ) -> None:
-        super().__init__(response_url=response_url)
-        self.session = session
-        self.may_post = response_url is not None and is_allowed_response_url(
-            response_url, extra_base
-        )
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionRespond:
-        # Lazy listeners get a deep copy of the request; the session must stay shared.
-        return self
-
-    async def __call__(  # type: ignore[override]
-        self,
-        text: str | dict[str, Any] = "",
-        blocks: list[Any] | None = None,
-        attachments: list[Any] | None = None,
-        response_type: str | None = None,
-        replace_original: bool | None = None,
-        delete_original: bool | None = None,
-        unfurl_links: bool | None = None,
-        unfurl_media: bool | None = None,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> WebhookResponse:
-        if self.response_url is None:
-            raise ValueError("respond is unavailable: this request has no response_url")
-        if not self.may_post:
-            raise RefusedResponseUrl("refusing to post to a response_url that is not Slack's")
-        client = AsyncWebhookClient(url=self.response_url, session=self.session)
-        if isinstance(text, dict):
-            return await client.send_dict(text)
-        message: dict[str, Any] = {"text": text}
-        optional = {
-            "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks or []] or None,
-            "attachments": [a if isinstance(a, dict) else a.to_dict() for a in attachments or []]
-            or None,
-            "response_type": response_type,
-            "replace_original": replace_original,
-            "delete_original": delete_original,
-            "unfurl_links": unfurl_links,
-            "unfurl_media": unfurl_media,
-            "thread_ts": thread_ts,
-            "metadata": metadata,
-        }
-        message.update({key: value for key, value in optional.items() if value is not None})
-        return await client.send_dict(message)
-
-
-def _provide_services(
-    services: Services, client: AsyncWebClient, response_url_base: str | None
-) -> Any:
-    async def provide_services(context: Any, next: Any) -> None:
-        context[SERVICES_KEY] = services
-        if context.response_url is not None and client.session is not None:
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        context = req.context
+        context[SERVICES_KEY] = self.services
+        session = self.client.session
+        if context.response_url is not None and session is not None:
             context["respond"] = SharedSessionRespond(
                 response_url=context.response_url,
-                session=client.session,
-                extra_base=response_url_base,
+                session=session,
+                extra_base=self.response_url_base,
             )
-        await next()
-
-    return provide_services
+        return await next()
 
 
-def _skip_repeated_events(engine: AsyncEngine) -> Any:
-    inserted = 0
+class SkipRepeatedEvents(AsyncMiddleware):
+    """Acknowledges Slack's retries of an event already processed (by any web process)."""
 
-    async def skip_repeated_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        nonlocal inserted
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.inserted = 0
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not isinstance(event_id, str) or not event_id:
-            await next()
-            return None
-        first_time = await record_event(engine, event_id, str(body.get("team_id") or ""))
-        inserted += 1
-        if inserted % _PRUNE_EVERY == 0:
-            await prune_processed_events(engine)
+            return await next()
+        first_time = await record_event(self.engine, event_id, str(body.get("team_id") or ""))
+        self.inserted += 1
+        if self.inserted % _PRUNE_EVERY == 0:
+            await prune_processed_events(self.engine)
         if not first_time:
             logger.info("event %s already processed; acknowledging Slack's retry", event_id)
             return BoltResponse(status=200, body="")
-        await next()
-        return None
-
-    return skip_repeated_events
+        return await next()
 
 
 async def record_event(engine: AsyncEngine, event_id: str, team_id: str) -> bool:

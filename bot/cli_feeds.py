@@ -14,6 +14,7 @@ from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
 from db.feeds.fetching import FeedError, utc_now
 from db.feeds.folder import check_folder
+from db.feeds.overview import feed_overviews, overview_lines
 from db.feeds.runs import describe_feed, feed_config, run_feed
 from db.feeds.schedule import FeedSchedule, FeedScheduleError
 from db.feeds.url import check_url
@@ -81,7 +82,18 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
         return describe_feed(feed) + f"; first run {feed.next_run_at:%Y-%m-%d %H:%M} UTC"
 
     typer.echo(f"Added {_with_store(work)}.")
+    missing = _missing_keys(kind, load_settings())
+    if missing:
+        typer.echo(f"{missing} not set: its runs will fail until it is.", err=True)
     typer.echo("Run it now with `skillgap feeds run --all`, or let the clock run it.")
+
+
+def _missing_keys(kind: FeedKind, settings: Settings) -> str:
+    if kind == FeedKind.ADZUNA and not (settings.adzuna_app_id and settings.adzuna_app_key):
+        return "ADZUNA_APP_ID or ADZUNA_APP_KEY is"
+    if kind == FeedKind.REED and not settings.reed_api_key:
+        return "REED_API_KEY is"
+    return ""
 
 
 @add_app.command("adzuna")
@@ -141,41 +153,14 @@ def list_feeds(team: str | None = typer.Option(None, "--team", help="Only this t
     """Every feed: last run, ads stored, next run, errors."""
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        feeds = await store.list_feeds(engine, team_id=team)
-        history = await store.histories(engine, [f.id for f in feeds if f.id is not None])
-        lines = []
-        for feed in feeds:
-            assert feed.id is not None
-            lines += feed_lines(feed, history[feed.id])
-        return lines
+        overviews = await feed_overviews(engine, team_id=team)
+        return [line for overview in overviews for line in overview_lines(overview)]
 
     lines = _with_store(work)
     if not lines:
         typer.echo('No feeds yet. Add one with `skillgap feeds add adzuna --what "ai engineer"`.')
     for line in lines:
         typer.echo(line)
-
-
-def feed_lines(feed: Any, history: store.FeedHistory) -> list[str]:
-    lines = [describe_feed(feed)]
-    last = history.last_run
-    if last is None or last.finished_at is None:
-        lines.append("    last run: never")
-    else:
-        lines.append(
-            f"    last run: {last.finished_at:%Y-%m-%d %H:%M} UTC, {last.status}: "
-            f"{last.new_ads} new, {last.known_ads} already known, {last.requests} request(s)"
-        )
-    lines.append(f"    ads stored: {history.ads_stored} over {history.runs} run(s)")
-    if feed.status == FeedStatus.STOPPED:
-        lines.append(f"    next run: none, stopped: {feed.stopped_reason}")
-    else:
-        lines.append(f"    next run: {feed.next_run_at:%Y-%m-%d %H:%M} UTC")
-        if last is not None and last.error:
-            lines.append(f"    error: {last.error}")
-    if feed.kind == FeedKind.ADZUNA:
-        lines.append("    note: Adzuna's search gives truncated descriptions (fewer skills found)")
-    return lines
 
 
 @feeds_app.command("run")

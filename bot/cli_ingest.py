@@ -64,22 +64,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(postings_app, name="postings")
 
 
-def _rules(
-    rolling_weeks: int,
-    min_ads: int,
-    emerging_min_ads: int,
-    rising_points: float,
-    min_base_ads: int,
-) -> SnapshotRules:
-    return SnapshotRules(
-        rolling_weeks=rolling_weeks,
-        min_ads=min_ads,
-        emerging_min_ads=emerging_min_ads,
-        rising_points=rising_points,
-        min_base_ads=min_base_ads,
-    )
-
-
 def _option(default: object, name: str, env: str, text: str) -> Any:
     return typer.Option(default, name, envvar=env, help=text)
 
@@ -219,34 +203,38 @@ def _report(summary: IngestSummary) -> None:
     )
 
 
-@ingest_app.command("postings")
-def ingest_postings(
-    files: list[Path] = FILES,
-    team: str = TEAM,
-    rolling_weeks: int = ROLLING,
-    min_ads: int = MIN_ADS,
-    emerging_min_ads: int = EMERGING_MIN,
-    rising_points: float = RISING_POINTS,
-    min_base_ads: int = MIN_BASE,
-) -> None:
-    """Ingest job ads (CSV or JSON Lines) and recompute the weekly snapshots they touch."""
-    rules = _rules(rolling_weeks, min_ads, emerging_min_ads, rising_points, min_base_ads)
-    _report(_run("postings", files, team, rules))
+def _ingest_command(kind: str) -> Any:
+    """`skillgap ingest KIND FILE...`: the same options for job ads and candidates."""
+
+    def ingest(
+        files: list[Path] = FILES,
+        team: str = TEAM,
+        rolling_weeks: int = ROLLING,
+        min_ads: int = MIN_ADS,
+        emerging_min_ads: int = EMERGING_MIN,
+        rising_points: float = RISING_POINTS,
+        min_base_ads: int = MIN_BASE,
+    ) -> None:
+        rules = SnapshotRules(
+            rolling_weeks=rolling_weeks,
+            min_ads=min_ads,
+            emerging_min_ads=emerging_min_ads,
+            rising_points=rising_points,
+            min_base_ads=min_base_ads,
+        )
+        _report(_run(kind, files, team, rules))
+
+    return ingest
 
 
-@ingest_app.command("candidates")
-def ingest_candidates(
-    files: list[Path] = FILES,
-    team: str = TEAM,
-    rolling_weeks: int = ROLLING,
-    min_ads: int = MIN_ADS,
-    emerging_min_ads: int = EMERGING_MIN,
-    rising_points: float = RISING_POINTS,
-    min_base_ads: int = MIN_BASE,
-) -> None:
-    """Ingest candidate profiles (a skills list each) for the supply side of the figures."""
-    rules = _rules(rolling_weeks, min_ads, emerging_min_ads, rising_points, min_base_ads)
-    _report(_run("candidates", files, team, rules))
+ingest_app.command(
+    "postings",
+    help="Ingest job ads (CSV or JSON Lines) and recompute the weekly snapshots they touch.",
+)(_ingest_command("postings"))
+ingest_app.command(
+    "candidates",
+    help="Ingest candidate profiles (a skills list each) for the supply side of the figures.",
+)(_ingest_command("candidates"))
 
 
 @postings_app.command("explain")

@@ -73,9 +73,12 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
     from bot.app import build_app, close_app
     from db.engine import create_engine
     from db.startup import prepare
+    from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
+    cipher = cipher_from_settings(settings)  # OAuth mode needs the token key: asked first
     engine = create_engine(settings.database_url)
     await prepare(engine)
+    await seal_plaintext_tokens(engine, cipher)
     app = build_app(settings, engine)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     digests = None

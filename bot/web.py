@@ -12,11 +12,11 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
-from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
@@ -31,13 +31,17 @@ from bot.request_guard import (
     refusal,
     verifier_for,
 )
-from db.engine import create_engine, is_sqlite
+from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
+from db.replays import accept_once, forget_expired
 from db.settings import Settings
 from db.startup import prepare
+from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Accepted signatures are cleaned up every this many requests (one indexed DELETE).
+FORGET_EXPIRED_EVERY = 200
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -56,6 +60,8 @@ class RefusedRequest(Exception):
         self.status, self.reason, self.detail = status, reason, detail
 
     def response(self) -> AsgiHttpResponse:
+        if self.status == 200:  # a replay: acknowledged, and nothing else
+            return AsgiHttpResponse(status=200, body="")
         refused = refusal(self.status, self.detail)
         return AsgiHttpResponse(status=refused.status, headers=refused.headers, body=refused.body)
 
@@ -107,6 +113,8 @@ class SkillGapWeb:
                 "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request's signature "
                 "with it. Copy it from your app's Basic Information page."
             )
+        # OAuth mode refuses to start without the key that seals its stored tokens.
+        self.token_cipher = cipher_from_settings(settings)
         self.settings = settings
         self.metrics = SlackMetrics()
         self._given_engine = engine
@@ -124,6 +132,7 @@ class SkillGapWeb:
         self.app: AsyncApp | None = None
         self.handler: AsyncSlackRequestHandler | None = None
         self.verifier = verifier_for(settings.slack_signing_secret)
+        self._accepted = 0
         self._start_lock = asyncio.Lock()
 
     async def startup(self) -> None:
@@ -133,6 +142,9 @@ class SkillGapWeb:
             engine = self._given_engine or create_engine(self.settings.database_url)
             if self._prepare_store:
                 await prepare(engine)
+            await seal_plaintext_tokens(engine, self.token_cipher)
+            if self._given_engine is None:
+                await tune_sqlite_for_serving(engine)
             self.engine = engine
             self.app = build_app(
                 self.settings, engine, metrics=self.metrics, features=self._features
@@ -178,8 +190,9 @@ class SkillGapWeb:
         elif path == EVENTS_PATH and method == "POST":
             response = await self.slack_events(scope, receive)
         else:
-            request = AsgiHttpRequest(scope, receive)  # type: ignore[arg-type]
-            response = await self.handler._get_http_response(method, path, request)
+            # OAuth install and redirect, or 404: Bolt's ASGI handler answers them itself.
+            await self.handler(scope, receive, send)  # type: ignore[arg-type]
+            return
         await send(response.get_response_start())
         await send(response.get_response_body())
 
@@ -193,7 +206,7 @@ class SkillGapWeb:
         except RefusedRequest as refused:
             self.metrics.refused(refused.reason)
             # One line, never the body: it is anyone's text, and may be huge.
-            log = logger.warning if refused.reason == "malformed" else logger.info
+            log = logger.info if refused.status in (200, 401, 413) else logger.warning
             log("refused a request to %s: %s (%d)", EVENTS_PATH, refused.detail, refused.status)
             return refused.response()
         request = AsyncBoltRequest(
@@ -217,7 +230,28 @@ class SkillGapWeb:
             raise RefusedRequest(400, "malformed", "the body is not UTF-8 text") from None
         except MalformedBody as problem:
             raise RefusedRequest(400, "malformed", str(problem)) from None
+        await self.accept_once(headers)
         return text
+
+    async def accept_once(self, headers: Mapping[str, str | Sequence[str]]) -> None:
+        """Refuse a replay: a signature already accepted (by any web process on this store).
+
+        Slack's own retries of an event are signed afresh, so they pass here and keep their
+        handling (the event id is remembered by the app's middleware)."""
+        assert self.engine is not None
+        signature = first_header(headers, "x-slack-signature") or ""
+        signed_at = int(first_header(headers, "x-slack-request-timestamp") or "0")
+        try:
+            first_time = await accept_once(self.engine, signature, signed_at)
+            self._accepted += 1
+            if self._accepted % FORGET_EXPIRED_EVERY == 0:
+                await forget_expired(self.engine)
+        except SQLAlchemyError as error:
+            # Without the store a replay cannot be told apart: refuse rather than risk it.
+            logger.warning("could not check a request for replay, store unavailable: %s", error)
+            raise RefusedRequest(503, "store_unavailable", "try again shortly") from None
+        if not first_time:
+            raise RefusedRequest(200, "replay", "replay of an accepted request: ignored")
 
     async def _health(self) -> AsgiHttpResponse:
         assert self.engine is not None

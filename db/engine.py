@@ -62,6 +62,25 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def _sqlite_pragmas_for_serving(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # A commit appends to the write-ahead log instead of rewriting pages, and with NORMAL it is
+    # not fsynced each time (a power cut may lose the last commits, never the file): a small
+    # write per request (replay protection) costs ~0.4 ms instead of ~12 ms.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+async def tune_sqlite_for_serving(engine: AsyncEngine) -> None:
+    """Settings for a file-backed SQLite store that answers requests (the embedded web setup)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas_for_serving)
+    await engine.dispose()  # connections opened before this get the settings too
+
+
 def insert_ignoring_duplicates(table: Any, dialect: str, *keys: str) -> Any:
     """An INSERT that skips rows clashing with stored ones: on the unique columns `keys`, or
     on any unique key when none are named (PostgreSQL and SQLite say it the same way)."""

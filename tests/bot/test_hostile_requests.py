@@ -26,6 +26,7 @@ from bot.slack_requests import (
     FORM,
     JSON,
     block_actions_body,
+    event_body,
     signed_headers,
     signed_request,
     slash_command_body,
@@ -365,3 +366,53 @@ async def test_answers_are_never_posted_to_a_response_url_that_is_not_slacks(
         assert [post.args["text"] for post in answer.response_url_posts] == [
             "Here is your later answer"
         ]
+
+
+async def test_a_replayed_request_runs_once_whichever_web_process_it_reaches(
+    engine: AsyncEngine, stub: SlackStub, recorder: Recorder
+) -> None:
+    """Two web processes on one store (SQLite and PostgreSQL): the replay is answered 200 and
+    runs nothing, on either of them."""
+    url = engine.url.render_as_string(hide_password=False)
+    settings = settings_for_stub(stub, url)
+    first_web = SkillGapWeb(settings, engine=engine, features=STANDIN)
+    second_web = SkillGapWeb(settings, engine=engine, features=STANDIN)
+    async with serving(first_web) as first, serving(second_web) as second:
+        body = slash_command_body("dm", response_url=stub.response_url("r"))
+        headers = signed_headers(SIGNING_SECRET, body)
+        assert await post(first, body, headers) == (200, "Sent you a DM")
+        await stub.wait_for("chat.postMessage")
+        for base_url in (first, second, first):
+            assert await post(base_url, body, headers) == (200, "")
+        await asyncio.sleep(0.3)
+        assert len(stub.calls_to("chat.postMessage")) == 1
+        assert 'skillgap_slack_rejected_total{reason="replay"} 2.0' in await metrics_of(first)
+
+        # The same words sent again by Slack (a new request, a new signature) do run.
+        later = signed_headers(SIGNING_SECRET, body, timestamp=int(time.time()) + 1)
+        assert await post(second, body, later) == (200, "Sent you a DM")
+        await stub.wait_for(lambda _: len(stub.calls_to("chat.postMessage")) == 2)
+    assert recorder.requests == []
+
+
+async def test_slacks_own_retries_keep_their_handling(
+    sqlite_engine: AsyncEngine, stub: SlackStub
+) -> None:
+    """A retry is signed afresh by Slack: it passes the replay check and the event id (as
+    before) keeps it from running twice."""
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    web_app = SkillGapWeb(settings_for_stub(stub, url), engine=sqlite_engine, features=STANDIN)
+    async with serving(web_app) as base_url:
+        body = event_body({"type": "app_mention", "channel": "C0GENERAL", "user": "U1"})
+        first = signed_headers(SIGNING_SECRET, body, content_type=JSON)
+        assert (await post(base_url, body, first))[0] == 200
+        await stub.wait_for("chat.postMessage")
+        retry = signed_headers(
+            SIGNING_SECRET, body, timestamp=int(time.time()) + 1, content_type=JSON
+        )
+        retry |= {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
+        assert await post(base_url, body, retry) == (200, "")
+        await asyncio.sleep(0.3)
+        assert len(stub.calls_to("chat.postMessage")) == 1
+        metrics = await metrics_of(base_url)
+    assert 'reason="replay"' not in metrics  # the retry was not taken for a replay

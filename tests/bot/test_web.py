@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack_requests import SlackUser, signed_headers, slash_command_body
@@ -125,6 +127,7 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
         slack_bot_token=None,
         slack_client_id="111.222",
         slack_client_secret="client-secret",
+        token_key=Fernet.generate_key().decode(),
     )
     web = SkillGapWeb(settings, engine=sqlite_engine, features=STANDIN)
     async with serving(web) as base_url, aiohttp.ClientSession() as session:
@@ -153,8 +156,11 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
                 await connection.execute(select(slack_bots.c.team_id, slack_bots.c.bot_token))
             ).all()
         assert installs == 1
-        [(team_id, bot_token)] = bots
+        [(team_id, stored_token)] = bots
         assert team_id == "T0OAUTH"
+        # Kept sealed: the token Slack handed out is not in the store.
+        bot_token = exchange.response["access_token"]
+        assert stored_token.startswith("fernet:") and bot_token not in stored_token
 
         user = SlackUser(team_id="T0OAUTH")
         body = slash_command_body("dm", user=user, response_url=stub.response_url("r"))
@@ -171,3 +177,20 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
         await asyncio.sleep(0.2)
         assert len(stub.calls_to("chat.postMessage")) == 1
         assert "Sent you a DM" not in text
+
+
+async def test_an_embedded_store_is_served_from_a_write_ahead_log(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """Each request writes its signature (replay protection): cheap only without an fsync per
+    commit."""
+    settings = settings_for_stub(stub, f"sqlite+aiosqlite:///{tmp_path / 'served.db'}")
+    web = SkillGapWeb(settings, features=STANDIN, prepare_store=False)
+    await web.startup()
+    try:
+        assert web.engine is not None
+        async with web.engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert await connection.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
+    finally:
+        await web.shutdown()

@@ -121,14 +121,14 @@ async def test_three_weeks_of_a_daily_feed_and_a_weekly_digest(
         for call in harness.stub.calls_to("chat.postMessage")
         if call.ok and call.args.get("channel") == "C0DIGEST" and "thread_ts" not in call.args
     ]
-    # Monday 14 December: the week so far (that morning's 12 ads) against last week's 84,
-    # with their sample sizes; the pay median leaves out the 2 predicted salaries.
+    # Monday 14 December: the last whole week against the one before, each of 7 days' ads,
+    # with their sample sizes; the pay median leaves out the 17 predicted salaries of the 84.
     last = json.dumps(posts[-1]["blocks"], ensure_ascii=False)
     assert (
-        "Compared: 2026-W50 → 2026-W51 · Source: job ads, week, published 20 Dec 2026 · "
-        "n = 12 (was 84) · your team's data"
+        "Compared: 2026-W49 → 2026-W50 · Source: job ads, week, published 13 Dec 2026 · "
+        "n = 84 (was 84) · your team's data"
     ) in last
-    assert re.search(r"Salary, UK: £[\d,]+ → £[\d,]+ \([^)]*\), n = 10", last)
+    assert re.search(r"Salary, UK: [^\\]*, n = 67", last)
 
 
 async def test_a_refused_key_stops_the_feed_and_tells_the_admin_by_dm(

@@ -128,8 +128,10 @@ def test_bad_input_gets_one_line_and_no_traceback(cli_env: Path, tmp_path: Path)
         assert (code, err) == (1, message), args
 
 
-def test_remove(cli_env: Path) -> None:
-    invoke("feeds", "add", "reed", "--keywords", "ml engineer", "--every", "weekly")
+def test_remove(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REED_API_KEY", raising=False)
+    code, _, err = invoke("feeds", "add", "reed", "--keywords", "ml engineer", "--every", "weekly")
+    assert code == 0 and err == "REED_API_KEY is not set: its runs will fail until it is.\n"
     code, out, _ = invoke("feeds", "list")
     assert 'Feed 1: Reed "ml engineer", public, weekly on Mon at 04:30 Europe/London' in out
     code, out, _ = invoke("feeds", "remove", "1")
