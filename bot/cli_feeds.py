@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli_ingest import team_id_value
 from db.engine import create_engine
 from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
@@ -35,16 +36,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
 
 
-def _team_id(value: str) -> str:
-    if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
-        raise typer.BadParameter("expected a Slack team id such as T0123ABCD")
-    return value
-
-
 TEAM = typer.Option(
     "",
     "--team",
-    callback=_team_id,
+    callback=team_id_value,
     help="Slack team the ads belong to; only it sees their figures (default: public).",
 )
 EVERY = typer.Option("daily", "--every", help="daily or weekly.")
@@ -129,23 +124,22 @@ def add_reed(
 @add_app.command("url")
 def add_url(url: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A CSV or JSON Lines file at an HTTPS URL (fetched again only when it changed)."""
-    try:
-        checked = check_url(url)
-    except FeedError as problem:
-        _fail(f"{problem}.")
-        return
-    _add(FeedKind.URL, {"url": checked}, team, every)
+    _add(FeedKind.URL, {"url": _checked(check_url, url)}, team, every)
 
 
 @add_app.command("folder")
 def add_folder(path: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A folder: every new CSV or JSON Lines file dropped in it is ingested once."""
+    _add(FeedKind.FOLDER, {"path": _checked(check_folder, path)}, team, every)
+
+
+def _checked(check: Callable[[str], str], value: str) -> str:
+    """What the check makes of the value, or one line saying what is wrong with it."""
     try:
-        checked = check_folder(path)
+        return check(value)
     except FeedError as problem:
-        _fail(f"{problem}.")
-        return
-    _add(FeedKind.FOLDER, {"path": checked}, team, every)
+        typer.echo(f"{problem}.", err=True)
+        raise typer.Exit(1) from None
 
 
 @feeds_app.command("list")

@@ -274,7 +274,7 @@ def feedback_summary(check: SkillCheck) -> dict[str, Any]:
         "essential_lacking": [s.name for s in check.essential_lacking],
         "next_skills": [n.stat.name for n in check.next_skills],
         "best_fit": check.best_fit.title if check.best_fit else None,
-        "source": check.snapshot.provenance,
+        "source": check.snapshot.provenance_dated,
     }
 
 

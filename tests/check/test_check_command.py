@@ -74,12 +74,12 @@ async def test_text_check_sends_feedback_by_dm_to_the_requester_only(
     assert "£650/day" in feedback and "£750/day" in feedback
     assert "not a forecast of your own pay" in feedback
     assert "Senior AI Engineer" in feedback
-    assert "“cobol”" in feedback
+    assert "`cobol`" in feedback
     assert "UK market report, April 2026" in feedback
     # the ephemeral note, with the term it didn't know
     [note] = answer.response_url_posts
     assert note.args["response_type"] == "ephemeral"
-    assert "sent you a DM" in note.text_content() and "“cobol”" in note.text_content()
+    assert "sent you a DM" in note.text_content() and "`cobol`" in note.text_content()
     _no_channel_posts(answer, slack_app)
     # nothing is kept without the person asking
     assert await load_profile(slack_app.engine, ME.team_id, ME.user_id) is None
@@ -91,7 +91,7 @@ async def test_unknown_terms_are_listed_back_never_dropped(slack_app: SlackAppHa
     text = answer.text
     assert "couldn't recognise any skills" in text
     for term in ("fortran", "underwater basket weaving", "jav"):
-        assert f"“{term}”" in text
+        assert f"`{term}`" in text
 
 
 async def test_hostile_terms_are_echoed_safely(slack_app: SlackAppHarness) -> None:
@@ -105,7 +105,7 @@ async def test_an_unknown_role_is_asked_back_and_nothing_is_checked(
 ) -> None:
     answer = await slack_app.command("check python, aws for underwater welder")
     assert not answer.calls_to("chat.postMessage")
-    assert "doesn't know the role “underwater welder”" in answer.text
+    assert "doesn't know the role `underwater welder`" in answer.text
 
 
 async def test_bare_check_opens_the_modal_prefilled_from_the_saved_profile(

@@ -125,7 +125,7 @@ async def test_three_weeks_of_a_daily_feed_and_a_weekly_digest(
     # with their sample sizes; the pay median leaves out the 17 predicted salaries of the 84.
     last = json.dumps(posts[-1]["blocks"], ensure_ascii=False)
     assert (
-        "Compared: 2026-W49 → 2026-W50 · Source: job ads, week, published 13 Dec 2026 · "
+        "Compared: 2026-W49 → 2026-W50 · Source: job ads, week, 2026-W50 · "
         "n = 84 (was 84) · your team's data"
     ) in last
     assert re.search(r"Salary, UK: [^\\]*, n = 67", last)
