@@ -131,6 +131,8 @@ class MarketSnapshot(SQLModel, table=True):
     sample_size: int | None = None
     # Candidate profiles behind the supply figures, when known.
     supply_sample_size: int | None = None
+    # Set while an operator has withdrawn the snapshot: no answer uses it until restored.
+    withdrawn_at: datetime | None = None
 
 
 class PayFigure(SQLModel, table=True):
@@ -177,3 +179,15 @@ class SkillFigure(SQLModel, table=True):
     rank: int | None = None
     sample_size: int | None = None
     note: str = Field(default="")
+
+
+class SnapshotAudit(SQLModel, table=True):
+    """Every withdrawal and restoration of a snapshot, kept for the record."""
+
+    __tablename__ = "snapshot_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="market_snapshots.id", index=True, ondelete="CASCADE")
+    action: str = Field(max_length=20)  # "withdrawn" or "restored"
+    at: datetime
+    reason: str = Field(default="", max_length=500)
