@@ -1,7 +1,7 @@
 """skill parents: the skills graph (families and their members)
 
 Revision ID: 5c1d2e3f4a5b
-Revises: 9c3e5a7d1b20
+Revises: b7d2c4e6f813
 Create Date: 2026-12-02 05:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1d2e3f4a5b"
-down_revision: str | None = "9c3e5a7d1b20"
+down_revision: str | None = "b7d2c4e6f813"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
