@@ -50,6 +50,7 @@ from db.models import (
 )
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
+from db.skill_graph import SkillGraph, load_skill_graph
 from db.sources import SeriesKey
 
 
@@ -351,6 +352,16 @@ class MarketReader:
 
     async def resolve_skill(self, text: str) -> Resolution:
         return (await self._index("skills")).resolve(text)
+
+    async def skill_graph(self) -> SkillGraph:
+        """Which skills are families of which: the same for every team."""
+
+        async def compute() -> SkillGraph:
+            async with self._sessions() as session:
+                return await load_skill_graph(session)
+
+        graph: SkillGraph = await self._cached(("skill_graph",), compute)
+        return graph
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")
