@@ -26,11 +26,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bolt_compat import SharedSessionRespond, use_prompt_ack_runner
+from bot.bolt_compat import SharedSessionRespond, acknowledged_work, use_prompt_ack_runner
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.request_guard import StrictRequestVerification
+from bot.shutdown import finish_in_flight
 from db.engine import insert_ignoring_duplicates
 from db.installations import installation_store
 from db.market import MarketReader
@@ -109,8 +110,10 @@ def build_app(
     return app
 
 
-async def close_app(app: AsyncApp) -> None:
-    """Release what build_app opened (the shared HTTP session)."""
+async def close_app(app: AsyncApp, *, grace_seconds: float = 0.0) -> None:
+    """Release what build_app opened (the shared HTTP session), once the answers already
+    acknowledged are sent or `grace_seconds` have passed (what is left is logged, cancelled)."""
+    await finish_in_flight(lambda: acknowledged_work(app), grace_seconds)
     session = app.client.session
     if session is not None and not session.closed:
         await session.close()

@@ -110,7 +110,7 @@ class PromptAckRunner(AsyncioListenerRunner):
             lazy_listener_runner=base.lazy_listener_runner,
         )
         # Strong references: a task only weakly referenced by the loop can vanish mid-run.
-        self.background: set[asyncio.Future[None]] = set()
+        self.background: set[asyncio.Task[None]] = set()
 
     async def run(
         self,
@@ -129,7 +129,11 @@ class PromptAckRunner(AsyncioListenerRunner):
         if listener.auto_acknowledgement:
             await ack()
 
-        task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        # Named for the shutdown log, should it have to abandon the task.
+        task = asyncio.create_task(
+            self._run_listener(ack, request, response, listener),
+            name=f"{listener_name} for {describe(request)}",
+        )
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         for lazy_function in listener.lazy_functions:
@@ -208,6 +212,22 @@ CHECKED_BOLT_VERSIONS = ("1.30.0",)
 def use_prompt_ack_runner(app: AsyncApp) -> None:
     """Give the app the PromptAckRunner: Bolt takes no runner of ours, so its own is swapped."""
     app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
+
+
+def acknowledged_work(app: AsyncApp) -> set[asyncio.Task[None]]:
+    """The listeners still running after their ack (what a shutdown waits for)."""
+    runner = app._async_listener_runner
+    return set(runner.background) if isinstance(runner, PromptAckRunner) else set()
+
+
+def describe(request: AsyncBoltRequest) -> str:
+    """What a request asked for in a few words (a command and its first word, a payload type)."""
+    body = request.body
+    command = body.get("command")
+    if command:
+        words = str(body.get("text") or "").split(maxsplit=1)
+        return f"{command} {words[0] if words else ''}".strip()
+    return str(body.get("type") or "request")
 
 
 class RefusedResponseUrl(ValueError):

@@ -93,10 +93,10 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
         logger.info("SkillGap is connected to Slack over Socket Mode")
         await asyncio.Event().wait()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # no new requests; those acknowledged get the grace period
+        await close_app(app, grace_seconds=settings.shutdown_grace_seconds)
         if digests is not None:
             await digests.stop()
-        await close_app(app)
         await engine.dispose()
 
 

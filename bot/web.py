@@ -159,12 +159,14 @@ class SkillGapWeb:
                 tune_garbage_collector()
 
     async def shutdown(self) -> None:
+        """Called once the server has stopped accepting requests (uvicorn on SIGTERM): answers
+        already acknowledged get `shutdown_grace_seconds` to go out before anything closes."""
         async with self._start_lock:
+            if self.app is not None:
+                await close_app(self.app, grace_seconds=self.settings.shutdown_grace_seconds)
             if self.digests is not None:
                 await self.digests.stop()
                 self.digests = None
-            if self.app is not None:
-                await close_app(self.app)
             if self.engine is not None and self._given_engine is None:
                 await self.engine.dispose()
             self.app = self.handler = self.engine = None
@@ -320,4 +322,7 @@ def serve(
         access_log=False,
         # Slack retries what is not answered within 3 s; keep connections short and cheap.
         timeout_keep_alive=30,
+        # On SIGTERM requests still being answered get the grace period too (then the work
+        # they acknowledged does, in shutdown): both well inside Heroku's 30 s.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
