@@ -25,12 +25,6 @@ STANDIN = (standin,)
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
-
-
-@pytest.fixture
 async def server(sqlite_engine: AsyncEngine, stub: SlackStub) -> AsyncIterator[str]:
     url = sqlite_engine.url.render_as_string(hide_password=False)
     web = SkillGapWeb(settings_for_stub(stub, url), engine=sqlite_engine, features=STANDIN)
