@@ -265,6 +265,7 @@ async def write_snapshots(
                     pay.p75,
                     pay.p90,
                     pay.sample_size,
+                    pay.qualifier,
                 )
             )
         for skill in document.skills:
@@ -360,6 +361,7 @@ _PAY_FIGURE_COLUMNS = (
     "p75",
     "p90",
     "sample_size",
+    "qualifier",
 )
 _SKILL_FIGURE_COLUMNS = (
     "snapshot_id",
