@@ -50,6 +50,7 @@ from db.models import (
 )
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
+from db.skill_graph import SkillGraph, load_skill_graph
 from db.sources import SeriesKey
 
 
@@ -284,6 +285,12 @@ class MarketReader:
             from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
         ).snapshot
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        # A skill's own families and members go with it by definition (every RAG ad counts
+        # for LLMs): only other skills say something about what is asked for alongside.
+        graph = await self.skill_graph()
+        kin = set(graph.ancestors(skill_slug))
+        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
@@ -352,6 +359,16 @@ class MarketReader:
 
     async def resolve_skill(self, text: str) -> Resolution:
         return (await self._index("skills")).resolve(text)
+
+    async def skill_graph(self) -> SkillGraph:
+        """Which skills are families of which: the same for every team."""
+
+        async def compute() -> SkillGraph:
+            async with self._sessions() as session:
+                return await load_skill_graph(session)
+
+        graph: SkillGraph = await self._cached(("skill_graph",), compute)
+        return graph
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")

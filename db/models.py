@@ -77,6 +77,24 @@ class SkillAlias(SQLModel, table=True):
     normalized: str = Field(max_length=200)
 
 
+class SkillParent(SQLModel, table=True):
+    """A skill's family: holding or asking for the skill counts for the family too.
+
+    The links form a DAG (a skill may sit in two families); the taxonomy and reports that
+    list a family's examples write them.
+    """
+
+    __tablename__ = "skill_parents"
+
+    skill_id: int = Field(foreign_key="skills.id", primary_key=True, ondelete="CASCADE")
+    parent_id: int = Field(
+        foreign_key="skills.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    # Where a source gives the skill as an example of the family ("Cloud Platforms
+    # (AWS/GCP/Azure)"), its place in that list: examples are what answers name.
+    example_rank: int | None = None
+
+
 class MarketSnapshot(SQLModel, table=True):
     """The market for one role in one region as one source saw it at one time."""
 

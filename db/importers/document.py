@@ -63,6 +63,9 @@ class SkillDocument:
     rank: int | None = None
     sample_size: int | None = None
     note: str = ""
+    # The examples the source gives of a family ("Cloud Platforms (AWS/GCP/Azure)"): skills of
+    # their own, stored as the family's members.
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class RoleDocument:
 # A qualifier counts only where given, so snapshots stored without one keep their checksums.
 _PAY_FIELDS = tuple(f.name for f in fields(PayDocument) if f.name != "qualifier")
 _pay_values = attrgetter(*_PAY_FIELDS)
-_SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name != "note")
+_SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name not in ("note", "members"))
 _skill_facts = attrgetter(*_SKILL_FACTS)
 
 
@@ -131,6 +134,8 @@ class SnapshotDocument:
                 (
                     dict(zip(_SKILL_FACTS, _skill_facts(skill), strict=True))
                     | {"name": slugify(skill.name), "aliases": sorted(skill.aliases)}
+                    # Only when given, so snapshots without examples keep their checksums.
+                    | ({"members": sorted(skill.members)} if skill.members else {})
                     for skill in self.skills
                 ),
                 key=lambda s: s["name"],
