@@ -1,7 +1,7 @@
 """pay figures keep the source's qualifier ("around £750/day")
 
 Revision ID: c3e9f1a2b4d6
-Revises: b7d2c4e6f813
+Revises: 5c1d2e3f4a5b
 Create Date: 2026-12-02 06:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c3e9f1a2b4d6"
-down_revision: str | None = "b7d2c4e6f813"
+down_revision: str | None = "5c1d2e3f4a5b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
