@@ -45,6 +45,20 @@ TEAM = typer.Option(
 EVERY = typer.Option("daily", "--every", help="daily or weekly.")
 
 
+def _user_id(value: str) -> str:
+    if value and not (value[:1] in "UW" and value.isalnum() and len(value) <= 32):
+        raise typer.BadParameter("expected a Slack user id such as U0123ABCD")
+    return value
+
+
+ADMIN = typer.Option(
+    "",
+    "--admin",
+    callback=_user_id,
+    help="Slack user id of the admin told by DM if the job board refuses the key.",
+)
+
+
 def _fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(1)
@@ -64,7 +78,7 @@ def _with_store(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
+def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str, added_by: str = "") -> None:
     try:
         schedule = FeedSchedule(every=every.strip().lower())
     except FeedScheduleError as problem:
@@ -73,7 +87,9 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         now = utc_now()
-        feed = await store.add_feed(engine, kind, params, team_id=team, schedule=schedule, now=now)
+        feed = await store.add_feed(
+            engine, kind, params, team_id=team, schedule=schedule, now=now, added_by=added_by
+        )
         return describe_feed(feed) + f"; first run {feed.next_run_at:%Y-%m-%d %H:%M} UTC"
 
     typer.echo(f"Added {_with_store(work)}.")
@@ -98,6 +114,7 @@ def add_adzuna(
     country: str = typer.Option("gb", "--country", help="Adzuna's country code."),
     team: str = TEAM,
     every: str = EVERY,
+    admin: str = ADMIN,
 ) -> None:
     """Adzuna's job search (keys from ADZUNA_APP_ID and ADZUNA_APP_KEY)."""
     if not what.strip():
@@ -105,7 +122,7 @@ def add_adzuna(
     if not (country.isalpha() and len(country) == 2):
         _fail(f"--country {country!r} is not a two-letter country code such as gb.")
     params = {"what": what.strip(), "where": where.strip(), "country": country.lower()}
-    _add(FeedKind.ADZUNA, params, team, every)
+    _add(FeedKind.ADZUNA, params, team, every, admin)
 
 
 @add_app.command("reed")
@@ -114,11 +131,13 @@ def add_reed(
     location: str = typer.Option("", "--location", help="A place, e.g. London."),
     team: str = TEAM,
     every: str = EVERY,
+    admin: str = ADMIN,
 ) -> None:
     """Reed's jobseeker search (key from REED_API_KEY)."""
     if not keywords.strip():
         _fail('--keywords needs search words, e.g. --keywords "ai engineer".')
-    _add(FeedKind.REED, {"keywords": keywords.strip(), "location": location.strip()}, team, every)
+    params = {"keywords": keywords.strip(), "location": location.strip()}
+    _add(FeedKind.REED, params, team, every, admin)
 
 
 @add_app.command("url")
@@ -167,17 +186,24 @@ def run(
         _fail("Give one feed number (`skillgap feeds run 3`) or --all.")
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[tuple[bool, str]]:
+        lines: list[tuple[bool, str]] = []
         if feed_id is not None:
             feed = await store.get_feed(engine, feed_id)
             if feed is None:
                 return [(False, f"No feed {feed_id}; `skillgap feeds list` shows them.")]
             feeds = [feed]
         else:
-            feeds = [f for f in await store.list_feeds(engine) if f.status == FeedStatus.ACTIVE]
-            if not feeds:
-                return [(True, "No active feeds to run.")]
+            every_feed = await store.list_feeds(engine)
+            feeds = [f for f in every_feed if f.status == FeedStatus.ACTIVE]
+            # A stopped feed waits for someone to fix its key and run it by number.
+            lines += [
+                (True, f"Feed {f.id}: stopped, not run ({f.stopped_reason})")
+                for f in every_feed
+                if f.status != FeedStatus.ACTIVE
+            ]
+            if not every_feed:
+                return [(True, "No feeds to run.")]
         config = feed_config(settings)
-        lines = []
         for feed in feeds:
             outcome = await run_feed(engine, config, feed, worker="cli")
             lines.append((outcome.ok, outcome.summary_line))

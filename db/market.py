@@ -45,10 +45,12 @@ from db.models import (
     Skill,
     SkillAlias,
     SkillFigure,
+    SnapshotAudit,
     SourceKind,
 )
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
+from db.skill_graph import SkillGraph, load_skill_graph
 from db.sources import SeriesKey
 
 
@@ -112,6 +114,8 @@ class MarketReader:
                     func.max(col(MarketSnapshot.imported_at)),
                     select(func.count(col(SkillAlias.id))).scalar_subquery(),
                     select(func.count(col(RoleAlias.id))).scalar_subquery(),
+                    # Withdrawals and restorations change no row count, but are each audited.
+                    select(func.count(col(SnapshotAudit.id))).scalar_subquery(),
                 )
                 version = tuple((await session.execute(version_query)).one())
             if version != self._cache.version:
@@ -176,7 +180,7 @@ class MarketReader:
     ) -> RoleStats | None:
         async with self._sessions() as session:
             snapshot = await session.get(MarketSnapshot, snapshot_id)
-            if snapshot is None or snapshot.team_id not in (PUBLIC_TEAM, team_id):
+            if snapshot is None or not _answers(snapshot, team_id):
                 return None
             role = await session.get(Role, snapshot.role_id)
             assert role is not None
@@ -221,6 +225,7 @@ class MarketReader:
                 select(MarketSnapshot, Role)
                 .join(Role, col(Role.id) == col(MarketSnapshot.role_id))
                 .where(col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]))
+                .where(col(MarketSnapshot.withdrawn_at).is_(None))
                 .order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
             )
             if role_slug is not None:
@@ -250,6 +255,7 @@ class MarketReader:
                         .where(
                             SkillFigure.skill_id == skill.id,
                             col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+                            col(MarketSnapshot.withdrawn_at).is_(None),
                         )
                         .order_by(
                             col(MarketSnapshot.period_end).desc(),
@@ -285,6 +291,12 @@ class MarketReader:
             from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
         ).snapshot
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        # A skill's own families and members go with it by definition (every RAG ad counts
+        # for LLMs): only other skills say something about what is asked for alongside.
+        graph = await self.skill_graph()
+        kin = set(graph.ancestors(skill_slug))
+        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
@@ -314,7 +326,7 @@ class MarketReader:
                 if newer_id is not None
                 else await self._latest_snapshot(session, role, team_id, region, None, source)
             )
-            if newer is None or newer.team_id not in (PUBLIC_TEAM, team_id):
+            if newer is None or not _answers(newer, team_id):
                 return None
             if older_id is not None:
                 older = await session.get(MarketSnapshot, older_id)
@@ -325,6 +337,7 @@ class MarketReader:
                         .where(
                             MarketSnapshot.role_id == newer.role_id,
                             MarketSnapshot.team_id == newer.team_id,
+                            col(MarketSnapshot.withdrawn_at).is_(None),
                             MarketSnapshot.region == newer.region,
                             MarketSnapshot.source == newer.source,
                             col(MarketSnapshot.period_end) < newer.period_end,
@@ -334,7 +347,7 @@ class MarketReader:
                 ).all()
                 series = _snapshot_info(newer, role).series
                 older = next((s for s in earlier if _snapshot_info(s, role).series == series), None)
-            if older is None or older.team_id not in (PUBLIC_TEAM, team_id):
+            if older is None or not _answers(older, team_id):
                 return None
             if older.role_id != role.id or newer.role_id != role.id:
                 return None
@@ -352,6 +365,16 @@ class MarketReader:
 
     async def resolve_skill(self, text: str) -> Resolution:
         return (await self._index("skills")).resolve(text)
+
+    async def skill_graph(self) -> SkillGraph:
+        """Which skills are families of which: the same for every team."""
+
+        async def compute() -> SkillGraph:
+            async with self._sessions() as session:
+                return await load_skill_graph(session)
+
+        graph: SkillGraph = await self._cached(("skill_graph",), compute)
+        return graph
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")
@@ -393,6 +416,7 @@ class MarketReader:
             MarketSnapshot.role_id == role.id,
             MarketSnapshot.region == region,
             col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+            col(MarketSnapshot.withdrawn_at).is_(None),
         )
         if as_of is not None:
             query = query.where(col(MarketSnapshot.period_start) <= as_of)
@@ -451,6 +475,7 @@ async def _candidate_snapshots(
         MarketSnapshot.role_id == role.id,
         MarketSnapshot.region == region,
         col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+        col(MarketSnapshot.withdrawn_at).is_(None),
     )
     if as_of is not None:
         query = query.where(col(MarketSnapshot.period_start) <= as_of)
@@ -465,6 +490,11 @@ async def _candidate_snapshots(
             per_series[key] = per_series.get(key, 0) + 1
             kept.append(snapshot)
     return kept
+
+
+def _answers(snapshot: MarketSnapshot, team_id: str) -> bool:
+    """Visible to the team (public or its own) and not withdrawn by an operator."""
+    return snapshot.team_id in (PUBLIC_TEAM, team_id) and snapshot.withdrawn_at is None
 
 
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
@@ -525,6 +555,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
         await session.exec(
             select(MarketSnapshot.id).where(
                 MarketSnapshot.team_id == snapshot.team_id,
+                col(MarketSnapshot.withdrawn_at).is_(None),
                 MarketSnapshot.role_id == snapshot.role_id,
                 MarketSnapshot.region == Region.LONDON,
                 MarketSnapshot.source == snapshot.source,

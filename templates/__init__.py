@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -127,6 +128,14 @@ def format_date(value: date | datetime | None) -> str:
     return "" if value is None else value.strftime("%-d %b %Y")
 
 
+def format_either(names: Sequence[str]) -> str:
+    """Alternatives in a sentence: "AWS, GCP or Azure"."""
+    names = [str(name) for name in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _make_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -146,6 +155,7 @@ def _make_environment() -> jinja2.Environment:
         day=format_date,
         fit=fit_escaped,
         bar=percent_bar,
+        either=format_either,
         typed=as_typed,
         in_code=in_code,
     )

@@ -61,6 +61,9 @@ class SkillDocument:
     rank: int | None = None
     sample_size: int | None = None
     note: str = ""
+    # The examples the source gives of a family ("Cloud Platforms (AWS/GCP/Azure)"): skills of
+    # their own, stored as the family's members.
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class RoleDocument:
 # copies of values that are all immutable cost most of a checksum.
 _PAY_FIELDS = tuple(f.name for f in fields(PayDocument))
 _pay_values = attrgetter(*_PAY_FIELDS)
-_SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name != "note")
+_SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name not in ("note", "members"))
 _skill_facts = attrgetter(*_SKILL_FACTS)
 
 
@@ -124,6 +127,8 @@ class SnapshotDocument:
                 (
                     dict(zip(_SKILL_FACTS, _skill_facts(skill), strict=True))
                     | {"name": slugify(skill.name), "aliases": sorted(skill.aliases)}
+                    # Only when given, so snapshots without examples keep their checksums.
+                    | ({"members": sorted(skill.members)} if skill.members else {})
                     for skill in self.skills
                 ),
                 key=lambda s: s["name"],

@@ -120,6 +120,9 @@ def _skills(report: ReportFacts) -> tuple[SkillDocument, ...]:
                 is_gap=gap is not None,
                 rank=rank,
                 note="" if gap is None else gap.note,
+                members=tuple(
+                    dict.fromkeys(member for _, skill in sources for member in skill.members)
+                ),
             )
         )
     return tuple(documents)

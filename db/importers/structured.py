@@ -105,6 +105,8 @@ class PayEntry(_Entry):
 class SkillEntry(_Entry):
     name: Name
     aliases: list[Name] = []
+    # Skills the source gives as examples of this one, a family: "AWS", "GCP", "Azure".
+    members: list[Name] = []
     demand_pct: Percent | None = None
     supply_pct: Percent | None = None
     # The gap as the source states it, in percentage points; checked against the figures.
@@ -351,6 +353,9 @@ def _document(parsed: SnapshotFile, filename: str, line_of: Any) -> SnapshotDocu
                 rank=skill_entry.rank,
                 sample_size=skill_entry.sample_size,
                 note=skill_entry.note,
+                members=tuple(
+                    dict.fromkeys(names.skills.resolve(member)[0] for member in skill_entry.members)
+                ),
             )
         )
     if problems:

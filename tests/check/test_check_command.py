@@ -57,9 +57,13 @@ async def test_text_check_sends_feedback_by_dm_to_the_requester_only(
     feedback = dm.text_content()
     # essentials had and lacking, from the April 2026 report
     assert "Essential skills you have" in feedback and "✓ Python" in feedback
-    assert "✓ Cloud Platforms" in feedback  # "aws" is one of the cloud platforms
-    assert "✗ Machine Learning" in feedback and "✗ Problem Solving" in feedback
-    # the advantage: a scarce skill held, with demand vs supply
+    # families are credited through the members held, and say which one earned them
+    assert "✓ Cloud Platforms — via AWS" in feedback
+    assert "✓ Machine Learning — via PyTorch" in feedback
+    assert "✓ Large Language Models — via Retrieval-Augmented Generation" in feedback
+    assert "✗ Machine Learning" not in feedback and "✗ Problem Solving" in feedback
+    # a bare LoRA is not the scarce "Model Fine-Tuning at Scale": it stays among those lacking
+    assert "None of this role's scarce skills yet" in feedback
     assert "Model Fine-Tuning at Scale: 45% of employers want it, 12% of candidates" in feedback
     # what to learn next, with figures, emerging marked
     assert "Production LLM Deployment*: 75% of employers want it, 25%" in feedback

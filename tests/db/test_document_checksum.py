@@ -41,8 +41,14 @@ def reference_checksum(document: SnapshotDocument) -> str:
         ),
         "skills": sorted(
             (
-                {key: value for key, value in asdict(skill).items() if key != "note"}
+                {
+                    key: value
+                    for key, value in asdict(skill).items()
+                    if key not in ("note", "members")
+                }
                 | {"name": slugify.__wrapped__(skill.name), "aliases": sorted(skill.aliases)}
+                # A family's examples came later: only snapshots that give some carry them.
+                | ({"members": sorted(skill.members)} if skill.members else {})
                 for skill in document.skills
             ),
             key=lambda s: s["name"],
@@ -84,6 +90,7 @@ skill_documents = st.builds(
     rank=maybe_int,
     sample_size=maybe_int,
     note=text,
+    members=st.lists(names | text, max_size=3).map(tuple),
 )
 snapshot_documents = st.builds(
     SnapshotDocument,

@@ -126,6 +126,10 @@ async def test_an_old_key_still_opens_what_it_sealed(sqlite_engine: AsyncEngine)
     stranger = SealedInstallationStore(CLIENT_ID, sqlite_engine, TokenCipher(new))
     bot = await stranger.async_find_bot(enterprise_id=None, team_id="T0SEALED")
     assert bot is not None and bot.bot_token is None
+    # Nor does running without a key (development) hand out the sealed text as a token.
+    keyless = SealedInstallationStore(CLIENT_ID, sqlite_engine, None)
+    bot = await keyless.async_find_bot(enterprise_id=None, team_id="T0SEALED")
+    assert bot is not None and bot.bot_token is None
 
 
 def oauth_settings(**values: Any) -> Settings:
