@@ -37,4 +37,5 @@ async def test_a_role_part_is_reused_for_a_whole_tick_and_rebuilt_when_data_chan
     await store_documents(empty_engine, [may()])
     rebuilt = await builder.role_digest("T1", "ai-engineer")
     assert rebuilt is not first
+    assert rebuilt.latest is not None and first.latest is not None
     assert rebuilt.latest.snapshot.period_label != first.latest.snapshot.period_label
