@@ -284,6 +284,12 @@ class MarketReader:
             from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
         ).snapshot
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        # A skill's own families and members go with it by definition (every RAG ad counts
+        # for LLMs): only other skills say something about what is asked for alongside.
+        graph = await self.skill_graph()
+        kin = set(graph.ancestors(skill_slug))
+        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
