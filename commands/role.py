@@ -21,9 +21,11 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
         return found
     chosen, stats = found
     places = places_for(chosen.region)
+    # A family's examples as the source gives them: "Cloud Platforms — AWS, GCP or Azure".
+    examples = (await request.services.market.skill_graph()).examples
     return render_card(
         stats,
-        (tuple(places), chosen.slug, chosen.typed, request.shared),
+        (tuple(places), chosen.slug, chosen.typed, request.shared, id(examples)),
         "role_card.j2",
         lambda: {
             "stats": stats,
@@ -35,6 +37,7 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
             ],
             "gaps": stats.top_gaps(TOP_GAPS),
             "emerging": stats.emerging_skills(),
+            "examples": examples,
             **card_context(request, "role", chosen),
         },
     )

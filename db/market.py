@@ -89,6 +89,13 @@ class MarketReader:
         self._cache.entries[key] = value
         return value
 
+    async def data_version(self) -> tuple[Any, ...] | None:
+        """A token that changes whenever the store's market data does (any import or ingest),
+        rechecked at most every `recheck_seconds`: what is built from the data stays good while
+        it is unchanged."""
+        await self._check_version()
+        return self._cache.version
+
     async def _check_version(self) -> None:
         now = time.monotonic()
         if self._cache.version is not None and now - self._cache.checked_at < self._recheck_seconds:
@@ -204,6 +211,7 @@ class MarketReader:
                         line for line in role.entry_routes.splitlines() if line.strip()
                     ),
                     typical_tenure_months=role.typical_tenure_months,
+                    wording_credit=await _published_wording(session, role),
                 )
 
         result: RolePath | None = await self._cached(("path", role_slug), compute)
@@ -284,6 +292,12 @@ class MarketReader:
             from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
         ).snapshot
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        # A skill's own families and members go with it by definition (every RAG ad counts
+        # for LLMs): only other skills say something about what is asked for alongside.
+        graph = await self.skill_graph()
+        kin = set(graph.ancestors(skill_slug))
+        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
@@ -479,6 +493,22 @@ async def _candidate_snapshots(
     return kept
 
 
+async def _published_wording(session: AsyncSession, role: Role) -> str:
+    """Whose words the role's descriptions are: they follow its newest published snapshot."""
+    newest = (
+        await session.exec(
+            select(MarketSnapshot)
+            .where(
+                MarketSnapshot.role_id == role.id,
+                MarketSnapshot.team_id == PUBLIC_TEAM,
+                col(MarketSnapshot.source_kind) != SourceKind.JOB_ADS.value,
+            )
+            .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id).desc())
+        )
+    ).first()
+    return "" if newest is None else _snapshot_info(newest, role).wording_credit
+
+
 def _answers(snapshot: MarketSnapshot, team_id: str) -> bool:
     """Visible to the team (public or its own) and not withdrawn by an operator."""
     return snapshot.team_id in (PUBLIC_TEAM, team_id) and snapshot.withdrawn_at is None
@@ -517,6 +547,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                     p90=row.p90,
                     sample_size=row.sample_size,
                     origin=info,
+                    qualifier=row.qualifier,
                 )
                 for row in pay_rows
             ),

@@ -114,6 +114,23 @@ async def test_the_issue_check_credits_families_through_their_members(
     assert check.examples["cloud-platforms"] == ("AWS", "GCP", "Azure")
 
 
+async def test_an_ai_engineers_cv_fits_ai_engineer_better_than_data_engineer(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await store_documents(sqlite_engine, [DATA_ENGINEER])
+    held = [
+        PYTHON,
+        Candidate("pytorch", "PyTorch"),
+        Candidate("kubernetes", "Kubernetes"),
+        Candidate("retrieval-augmented-generation", "Retrieval-Augmented Generation"),
+        Candidate("langchain", "LangChain"),
+        Candidate("aws", "AWS"),
+    ]
+    check = await check_skills(MarketReader(sqlite_engine, recheck_seconds=0), held, "ai-engineer")
+    assert check is not None and check.best_fit is not None
+    assert check.best_fit.title == "AI Engineer"
+
+
 async def test_a_family_held_does_not_credit_its_members(sqlite_engine: AsyncEngine) -> None:
     held = [Candidate("fine-tuning", "Fine-Tuning"), Candidate("lora", "LoRA")]
     check = await check_skills(MarketReader(sqlite_engine), held, "ai-engineer")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import transaction
 from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
+from db.ingest.writer import sync_taxonomy
+from db.market import MarketReader
 from db.names import normalize_name
+from db.snapshots import upsert_skill
 
 
 def _taxonomy(skills: str) -> str:
@@ -90,3 +95,30 @@ def test_no_family_claims_a_member_name_as_an_alias() -> None:
         for name in (skill.name, *skill.aliases):
             owner = owners.setdefault(normalize_name(name), skill.name)
             assert owner == skill.name, f"{name!r}: {owner} and {skill.name}"
+
+
+async def test_an_older_store_gives_names_the_taxonomy_moved_to_their_own_skills(
+    empty_engine: AsyncEngine,
+) -> None:
+    # Before the graph, "aws" was another name of "Cloud Platforms" and "lora" of the scarce
+    # "Model Fine-Tuning at Scale": a store upgraded since must send them to their own skills.
+    async with transaction(empty_engine) as session:
+        await upsert_skill(session, "Cloud Platforms", ["AWS", "GCP"])
+        await upsert_skill(session, "Model Fine-Tuning at Scale", ["LoRA", "Model Fine-Tuning"])
+        await upsert_skill(session, "Data Wrangling", ["AWS Wrangler"])  # a source's own name
+    async with transaction(empty_engine) as session:
+        await sync_taxonomy(session, load_taxonomy())
+    market = MarketReader(empty_engine)
+    for typed, skill in [
+        ("aws", "AWS"),
+        ("gcp", "GCP"),
+        ("lora", "LoRA"),
+        ("model fine-tuning", "Fine-Tuning"),
+        ("cloud platforms", "Cloud Platforms"),
+        ("aws wrangler", "Data Wrangling"),
+    ]:
+        found = (await market.resolve_skill(typed)).match
+        assert found is not None and found.name == skill, typed
+    graph = await market.skill_graph()
+    assert graph.ancestors("amazon-bedrock") == ("aws", "cloud-platforms")
+    assert "aws" in graph.members("cloud-platforms")
