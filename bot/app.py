@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -19,22 +21,23 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bolt_compat import SharedSessionRespond, use_prompt_ack_runner
+from bot.bolt_compat import SharedSessionRespond, acknowledged_work, use_prompt_ack_runner
 from bot.fallback import unhandled_response
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature, register_features
 from bot.request_guard import StrictRequestVerification
+from bot.shutdown import finish_in_flight
 from db.engine import insert_ignoring_duplicates
+from db.installations import installation_store
 from db.market import MarketReader
 from db.services import SERVICES_KEY, Services
 from db.settings import Settings
-from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE, ProcessedEvent
+from db.slack_models import OAUTH_STATES_TABLE, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +103,17 @@ def build_app(
 
     services = Services(settings, engine, market or MarketReader(engine))
     response_url_base = settings.slack_response_url_base
-    app.use(_provide_services(services, client, response_url_base))
-    app.use(_skip_repeated_events(engine))
+    app.use(ProvideServices(services, client, response_url_base))
+    app.use(SkipRepeatedEvents(engine))
     app.error(_error_handler(metrics, client, response_url_base))
     register_features(app, features)
     return app
 
 
-async def close_app(app: AsyncApp) -> None:
-    """Release what build_app opened (the shared HTTP session)."""
+async def close_app(app: AsyncApp, *, grace_seconds: float = 0.0) -> None:
+    """Release what build_app opened (the shared HTTP session), once the answers already
+    acknowledged are sent or `grace_seconds` have passed (what is left is logged, cancelled)."""
+    await finish_in_flight(lambda: acknowledged_work(app), grace_seconds)
     session = app.client.session
     if session is not None and not session.closed:
         await session.close()
@@ -123,12 +128,7 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
         # Tables come from the Alembic migration, on the store's own database.
-        installation_store=AsyncSQLAlchemyInstallationStore(
-            client_id,
-            engine,
-            bots_table_name=BOTS_TABLE,
-            installations_table_name=INSTALLATIONS_TABLE,
-        ),
+        installation_store=installation_store(settings, engine),
         state_store=AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=600, engine=engine, table_name=OAUTH_STATES_TABLE
         ),
@@ -136,42 +136,65 @@ def _oauth_flow(settings: Settings, engine: AsyncEngine, client: AsyncWebClient)
     return AsyncOAuthFlow(client=client, settings=oauth_settings)
 
 
-def _provide_services(
-    services: Services, client: AsyncWebClient, response_url_base: str | None
-) -> Any:
-    async def provide_services(context: Any, next: Any) -> None:
-        context[SERVICES_KEY] = services
-        if context.response_url is not None and client.session is not None:
+class ProvideServices(AsyncMiddleware):
+    """Gives every request the services and a `respond()` over the app's HTTP session.
+
+    A Bolt middleware class rather than a function: a function's arguments are worked out
+    by inspection on every request, which costs more than what this does.
+    """
+
+    def __init__(
+        self, services: Services, client: AsyncWebClient, response_url_base: str | None
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.response_url_base = response_url_base
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        context = req.context
+        context[SERVICES_KEY] = self.services
+        session = self.client.session
+        if context.response_url is not None and session is not None:
             context["respond"] = SharedSessionRespond(
                 response_url=context.response_url,
-                session=client.session,
-                extra_base=response_url_base,
+                session=session,
+                extra_base=self.response_url_base,
             )
-        await next()
-
-    return provide_services
+        return await next()
 
 
-def _skip_repeated_events(engine: AsyncEngine) -> Any:
-    inserted = 0
+class SkipRepeatedEvents(AsyncMiddleware):
+    """Acknowledges Slack's retries of an event already processed (by any web process)."""
 
-    async def skip_repeated_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        nonlocal inserted
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.inserted = 0
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not isinstance(event_id, str) or not event_id:
-            await next()
-            return None
-        first_time = await record_event(engine, event_id, str(body.get("team_id") or ""))
-        inserted += 1
-        if inserted % _PRUNE_EVERY == 0:
-            await prune_processed_events(engine)
+            return await next()
+        first_time = await record_event(self.engine, event_id, str(body.get("team_id") or ""))
+        self.inserted += 1
+        if self.inserted % _PRUNE_EVERY == 0:
+            await prune_processed_events(self.engine)
         if not first_time:
             logger.info("event %s already processed; acknowledging Slack's retry", event_id)
             return BoltResponse(status=200, body="")
-        await next()
-        return None
-
-    return skip_repeated_events
+        return await next()
 
 
 async def record_event(engine: AsyncEngine, event_id: str, team_id: str) -> bool:

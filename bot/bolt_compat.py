@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from functools import cached_property
 from typing import Any
 
 import aiohttp
@@ -32,22 +33,68 @@ from bot.request_guard import is_allowed_response_url
 
 
 class SignallingAck(AsyncAck):
-    """Bolt's ack, which also sets an event when called."""
+    """Bolt's ack, which also resolves a future when called (or when the listener ends).
+
+    A card answered again and again is the same message object each time: its JSON body is
+    kept and reused rather than encoded anew for every ack.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.called = asyncio.Event()
+        self.answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        response = await super().__call__(*args, **kwargs)
-        self.called.set()
+        response = None if args else _encoded_ack(kwargs)
+        if response is None:
+            response = await super().__call__(*args, **kwargs)
+            if not args:
+                _remember_encoded_ack(kwargs, response)
+        else:
+            self.response = response
+        self.settle()
         return response
 
+    def settle(self, *_: object) -> None:
+        """Wake the runner: the ack was given, or the listener ended without one."""
+        if not self.answered.done():
+            self.answered.set_result(None)
+
     def __deepcopy__(self, memo: dict[int, Any]) -> AsyncAck:
-        # Bolt deep-copies the request for lazy listeners; an event with waiters cannot be.
+        # Bolt deep-copies the request for lazy listeners; a future cannot be.
         copied = AsyncAck()
         copied.response = self.response
         return copied
+
+
+# The ack bodies of message objects acked before: id(blocks) -> (blocks, text, response
+# type, JSON body). The blocks are kept so that their id is not reused while cached.
+_ENCODED_ACKS: dict[int, tuple[object, object, object, str]] = {}
+_MAX_ENCODED_ACKS = 256
+_MESSAGE_ACK = frozenset({"text", "blocks", "response_type"})
+
+
+def _encoded_ack(kwargs: dict[str, Any]) -> BoltResponse | None:
+    if kwargs.keys() != _MESSAGE_ACK:
+        return None
+    blocks = kwargs["blocks"]
+    known = _ENCODED_ACKS.get(id(blocks))
+    if (
+        known is None
+        or known[0] is not blocks
+        or known[1] != kwargs["text"]
+        or known[2] != kwargs["response_type"]
+    ):
+        return None
+    return BoltResponse(status=200, body=known[3])
+
+
+def _remember_encoded_ack(kwargs: dict[str, Any], response: BoltResponse) -> None:
+    if kwargs.keys() != _MESSAGE_ACK or not isinstance(kwargs["blocks"], list):
+        return
+    if len(_ENCODED_ACKS) >= _MAX_ENCODED_ACKS:
+        _ENCODED_ACKS.clear()
+    blocks = kwargs["blocks"]
+    _ENCODED_ACKS[id(blocks)] = (blocks, kwargs["text"], kwargs["response_type"], response.body)
 
 
 class PromptAckRunner(AsyncioListenerRunner):
@@ -63,7 +110,7 @@ class PromptAckRunner(AsyncioListenerRunner):
             lazy_listener_runner=base.lazy_listener_runner,
         )
         # Strong references: a task only weakly referenced by the loop can vanish mid-run.
-        self.background: set[asyncio.Future[None]] = set()
+        self.background: set[asyncio.Task[None]] = set()
 
     async def run(
         self,
@@ -82,21 +129,24 @@ class PromptAckRunner(AsyncioListenerRunner):
         if listener.auto_acknowledgement:
             await ack()
 
-        task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
+        # Named for the shutdown log, should it have to abandon the task.
+        task = asyncio.create_task(
+            self._run_listener(ack, request, response, listener),
+            name=f"{listener_name} for {describe(request)}",
+        )
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         for lazy_function in listener.lazy_functions:
             self._start_lazy_function(lazy_function, request)
 
-        if not ack.called.is_set() and not task.done():
-            acked = asyncio.ensure_future(ack.called.wait())
+        if not ack.answered.done():
+            task.add_done_callback(ack.settle)
             remaining = max(0.0, listener.ack_timeout - (time.time() - starting_time))
             try:
-                await asyncio.wait(
-                    {acked, task}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                acked.cancel()
+                async with asyncio.timeout(remaining):
+                    await ack.answered
+            except TimeoutError:
+                pass
 
         if response is None and ack.response is None:
             self.logger.warning(warning_did_not_call_ack(listener_name))
@@ -151,7 +201,7 @@ class PromptAckRunner(AsyncioListenerRunner):
             if ack.response is None:
                 ack.response = response
             if isinstance(ack, SignallingAck):
-                ack.called.set()
+                ack.settle()
         finally:
             await self.listener_completion_handler.handle(request=request, response=response)
 
@@ -162,6 +212,22 @@ CHECKED_BOLT_VERSIONS = ("1.30.0",)
 def use_prompt_ack_runner(app: AsyncApp) -> None:
     """Give the app the PromptAckRunner: Bolt takes no runner of ours, so its own is swapped."""
     app._async_listener_runner = PromptAckRunner(app._async_listener_runner)
+
+
+def acknowledged_work(app: AsyncApp) -> set[asyncio.Task[None]]:
+    """The listeners still running after their ack (what a shutdown waits for)."""
+    runner = app._async_listener_runner
+    return set(runner.background) if isinstance(runner, PromptAckRunner) else set()
+
+
+def describe(request: AsyncBoltRequest) -> str:
+    """What a request asked for in a few words (a command and its first word, a payload type)."""
+    body = request.body
+    command = body.get("command")
+    if command:
+        words = str(body.get("text") or "").split(maxsplit=1)
+        return f"{command} {words[0] if words else ''}".strip()
+    return str(body.get("type") or "request")
 
 
 class RefusedResponseUrl(ValueError):
@@ -181,9 +247,14 @@ class SharedSessionRespond(AsyncRespond):
     ) -> None:
         super().__init__(response_url=response_url)
         self.session = session
-        self.may_post = response_url is not None and is_allowed_response_url(
-            response_url, extra_base
-        )
+        self.extra_base = extra_base
+
+    @cached_property
+    def may_post(self) -> bool:
+        """Whether the response URL is Slack's (worked out when first needed: most requests
+        are answered in the ack and never post to it)."""
+        url = self.response_url
+        return url is not None and is_allowed_response_url(url, self.extra_base)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedSessionRespond:
         # Lazy listeners get a deep copy of the request; the session must stay shared.

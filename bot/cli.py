@@ -11,6 +11,7 @@ from bot import cli_feeds, cli_ingest, store_cli
 from db.engine import create_engine, is_sqlite, upgrade
 from db.settings import Settings, load_settings
 from db.startup import prepare
+from db.token_cipher import TokenCipher, TokenKeyError, seal_plaintext_tokens
 from digests import cli as digests_cli
 
 app = typer.Typer(
@@ -28,14 +29,23 @@ cli_feeds.register(app)
 def db_upgrade() -> None:
     """Migrate the store to the newest schema (the Procfile's release step)."""
 
+    settings = load_settings()
+
     async def run() -> None:
-        engine = create_engine(load_settings().database_url)
+        engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
+            # Tokens stored before the key was set are sealed once it is (no key: no change).
+            if settings.token_key:
+                await seal_plaintext_tokens(engine, TokenCipher(settings.token_key))
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except TokenKeyError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
     typer.echo("Store is at the newest schema.")
 
 
@@ -108,7 +118,7 @@ def _serve(
 
     try:
         serve_http(settings, host=host, port=port, run_digests=run_digests)
-    except MissingSigningSecret as problem:
+    except (MissingSigningSecret, TokenKeyError) as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
 
@@ -125,7 +135,7 @@ def _run_socket_mode(settings: Settings, *, run_digests: bool) -> None:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_socket_mode(settings, run_digests=run_digests))
-    except SocketModeRefused as problem:
+    except (SocketModeRefused, TokenKeyError) as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
 

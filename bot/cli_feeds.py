@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cli_ingest import team_id_value
 from db.engine import create_engine
 from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
 from db.feeds.fetching import FeedError, utc_now
 from db.feeds.folder import check_folder
+from db.feeds.overview import feed_overviews, overview_lines
 from db.feeds.runs import describe_feed, feed_config, run_feed
 from db.feeds.schedule import FeedSchedule, FeedScheduleError
 from db.feeds.url import check_url
@@ -34,19 +36,27 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
 
 
-def _team_id(value: str) -> str:
-    if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
-        raise typer.BadParameter("expected a Slack team id such as T0123ABCD")
-    return value
-
-
 TEAM = typer.Option(
     "",
     "--team",
-    callback=_team_id,
+    callback=team_id_value,
     help="Slack team the ads belong to; only it sees their figures (default: public).",
 )
 EVERY = typer.Option("daily", "--every", help="daily or weekly.")
+
+
+def _user_id(value: str) -> str:
+    if value and not (value[:1] in "UW" and value.isalnum() and len(value) <= 32):
+        raise typer.BadParameter("expected a Slack user id such as U0123ABCD")
+    return value
+
+
+ADMIN = typer.Option(
+    "",
+    "--admin",
+    callback=_user_id,
+    help="Slack user id of the admin told by DM if the job board refuses the key.",
+)
 
 
 def _fail(message: str) -> None:
@@ -68,7 +78,7 @@ def _with_store(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
+def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str, added_by: str = "") -> None:
     try:
         schedule = FeedSchedule(every=every.strip().lower())
     except FeedScheduleError as problem:
@@ -77,11 +87,24 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str) -> None:
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         now = utc_now()
-        feed = await store.add_feed(engine, kind, params, team_id=team, schedule=schedule, now=now)
+        feed = await store.add_feed(
+            engine, kind, params, team_id=team, schedule=schedule, now=now, added_by=added_by
+        )
         return describe_feed(feed) + f"; first run {feed.next_run_at:%Y-%m-%d %H:%M} UTC"
 
     typer.echo(f"Added {_with_store(work)}.")
+    missing = _missing_keys(kind, load_settings())
+    if missing:
+        typer.echo(f"{missing} not set: its runs will fail until it is.", err=True)
     typer.echo("Run it now with `skillgap feeds run --all`, or let the clock run it.")
+
+
+def _missing_keys(kind: FeedKind, settings: Settings) -> str:
+    if kind == FeedKind.ADZUNA and not (settings.adzuna_app_id and settings.adzuna_app_key):
+        return "ADZUNA_APP_ID or ADZUNA_APP_KEY is"
+    if kind == FeedKind.REED and not settings.reed_api_key:
+        return "REED_API_KEY is"
+    return ""
 
 
 @add_app.command("adzuna")
@@ -91,6 +114,7 @@ def add_adzuna(
     country: str = typer.Option("gb", "--country", help="Adzuna's country code."),
     team: str = TEAM,
     every: str = EVERY,
+    admin: str = ADMIN,
 ) -> None:
     """Adzuna's job search (keys from ADZUNA_APP_ID and ADZUNA_APP_KEY)."""
     if not what.strip():
@@ -98,7 +122,7 @@ def add_adzuna(
     if not (country.isalpha() and len(country) == 2):
         _fail(f"--country {country!r} is not a two-letter country code such as gb.")
     params = {"what": what.strip(), "where": where.strip(), "country": country.lower()}
-    _add(FeedKind.ADZUNA, params, team, every)
+    _add(FeedKind.ADZUNA, params, team, every, admin)
 
 
 @add_app.command("reed")
@@ -107,33 +131,34 @@ def add_reed(
     location: str = typer.Option("", "--location", help="A place, e.g. London."),
     team: str = TEAM,
     every: str = EVERY,
+    admin: str = ADMIN,
 ) -> None:
     """Reed's jobseeker search (key from REED_API_KEY)."""
     if not keywords.strip():
         _fail('--keywords needs search words, e.g. --keywords "ai engineer".')
-    _add(FeedKind.REED, {"keywords": keywords.strip(), "location": location.strip()}, team, every)
+    params = {"keywords": keywords.strip(), "location": location.strip()}
+    _add(FeedKind.REED, params, team, every, admin)
 
 
 @add_app.command("url")
 def add_url(url: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A CSV or JSON Lines file at an HTTPS URL (fetched again only when it changed)."""
-    try:
-        checked = check_url(url)
-    except FeedError as problem:
-        _fail(f"{problem}.")
-        return
-    _add(FeedKind.URL, {"url": checked}, team, every)
+    _add(FeedKind.URL, {"url": _checked(check_url, url)}, team, every)
 
 
 @add_app.command("folder")
 def add_folder(path: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A folder: every new CSV or JSON Lines file dropped in it is ingested once."""
+    _add(FeedKind.FOLDER, {"path": _checked(check_folder, path)}, team, every)
+
+
+def _checked(check: Callable[[str], str], value: str) -> str:
+    """What the check makes of the value, or one line saying what is wrong with it."""
     try:
-        checked = check_folder(path)
+        return check(value)
     except FeedError as problem:
-        _fail(f"{problem}.")
-        return
-    _add(FeedKind.FOLDER, {"path": checked}, team, every)
+        typer.echo(f"{problem}.", err=True)
+        raise typer.Exit(1) from None
 
 
 @feeds_app.command("list")
@@ -141,41 +166,14 @@ def list_feeds(team: str | None = typer.Option(None, "--team", help="Only this t
     """Every feed: last run, ads stored, next run, errors."""
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        feeds = await store.list_feeds(engine, team_id=team)
-        history = await store.histories(engine, [f.id for f in feeds if f.id is not None])
-        lines = []
-        for feed in feeds:
-            assert feed.id is not None
-            lines += feed_lines(feed, history[feed.id])
-        return lines
+        overviews = await feed_overviews(engine, team_id=team)
+        return [line for overview in overviews for line in overview_lines(overview)]
 
     lines = _with_store(work)
     if not lines:
         typer.echo('No feeds yet. Add one with `skillgap feeds add adzuna --what "ai engineer"`.')
     for line in lines:
         typer.echo(line)
-
-
-def feed_lines(feed: Any, history: store.FeedHistory) -> list[str]:
-    lines = [describe_feed(feed)]
-    last = history.last_run
-    if last is None or last.finished_at is None:
-        lines.append("    last run: never")
-    else:
-        lines.append(
-            f"    last run: {last.finished_at:%Y-%m-%d %H:%M} UTC, {last.status}: "
-            f"{last.new_ads} new, {last.known_ads} already known, {last.requests} request(s)"
-        )
-    lines.append(f"    ads stored: {history.ads_stored} over {history.runs} run(s)")
-    if feed.status == FeedStatus.STOPPED:
-        lines.append(f"    next run: none, stopped: {feed.stopped_reason}")
-    else:
-        lines.append(f"    next run: {feed.next_run_at:%Y-%m-%d %H:%M} UTC")
-        if last is not None and last.error:
-            lines.append(f"    error: {last.error}")
-    if feed.kind == FeedKind.ADZUNA:
-        lines.append("    note: Adzuna's search gives truncated descriptions (fewer skills found)")
-    return lines
 
 
 @feeds_app.command("run")
@@ -188,19 +186,30 @@ def run(
         _fail("Give one feed number (`skillgap feeds run 3`) or --all.")
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[tuple[bool, str]]:
+        lines: list[tuple[bool, str]] = []
         if feed_id is not None:
             feed = await store.get_feed(engine, feed_id)
             if feed is None:
                 return [(False, f"No feed {feed_id}; `skillgap feeds list` shows them.")]
             feeds = [feed]
         else:
-            feeds = [f for f in await store.list_feeds(engine) if f.status == FeedStatus.ACTIVE]
-            if not feeds:
-                return [(True, "No active feeds to run.")]
+            every_feed = await store.list_feeds(engine)
+            feeds = [f for f in every_feed if f.status == FeedStatus.ACTIVE]
+            # A stopped feed waits for someone to fix its key and run it by number.
+            lines += [
+                (True, f"Feed {f.id}: stopped, not run ({f.stopped_reason})")
+                for f in every_feed
+                if f.status != FeedStatus.ACTIVE
+            ]
+            if not every_feed:
+                return [(True, "No feeds to run.")]
         config = feed_config(settings)
-        lines = []
         for feed in feeds:
-            outcome = await run_feed(engine, config, feed, worker="cli")
+            try:
+                outcome = await run_feed(engine, config, feed, worker="cli")
+            except store.FeedBusy as busy:
+                lines.append((False, f"{busy}."))
+                continue
             lines.append((outcome.ok, outcome.summary_line))
             lines += [(True, f"    {problem}") for problem in outcome.problems[:10]]
         return lines

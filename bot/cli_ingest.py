@@ -43,7 +43,7 @@ postings_app = typer.Typer(help="Look inside job-ad exports.", no_args_is_help=T
 FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or JSON Lines")
 
 
-def _team_id(value: str) -> str:
+def team_id_value(value: str) -> str:
     # Empty means public; otherwise what Slack hands out ("T0123ABCD"), which fits the column.
     if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
         raise typer.BadParameter("expected a Slack team id such as T0123ABCD")
@@ -53,7 +53,7 @@ def _team_id(value: str) -> str:
 TEAM = typer.Option(
     "",
     "--team",
-    callback=_team_id,
+    callback=team_id_value,
     help="Slack team id the data belongs to (default: public to this install).",
 )
 _DEFAULTS = SnapshotRules()

@@ -39,6 +39,8 @@ class SlackMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        # (kind, subcommand) -> its request counter and latency histogram, looked up once.
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
         labels = ("kind", "subcommand")
         self.requests = Counter(
             "skillgap_slack_requests", "Requests from Slack", labels, registry=self.registry
@@ -66,11 +68,18 @@ class SlackMetrics:
             # An unverified body is anyone's text: never let it choose label values.
             self.refused("unverified")
             return
-        kind, subcommand = classify(body)
-        self.requests.labels(kind, subcommand).inc()
-        self.latency.labels(kind, subcommand).observe(seconds)
+        labels = classify(body)
+        series = self._series.get(labels)
+        if series is None:
+            # Label values are bounded (see classify), so this holds a few dozen entries.
+            series = self._series[labels] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if status >= 500:
-            self.errors.labels(kind, subcommand).inc()
+            self.errors.labels(*labels).inc()
 
     def refused(self, reason: str) -> None:
         self.rejected.labels(reason).inc()

@@ -73,9 +73,12 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
     from bot.app import build_app, close_app
     from db.engine import create_engine
     from db.startup import prepare
+    from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
+    cipher = cipher_from_settings(settings)  # OAuth mode needs the token key: asked first
     engine = create_engine(settings.database_url)
     await prepare(engine)
+    await seal_plaintext_tokens(engine, cipher)
     app = build_app(settings, engine)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     digests = None
@@ -90,10 +93,10 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
         logger.info("SkillGap is connected to Slack over Socket Mode")
         await asyncio.Event().wait()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # no new requests; those acknowledged get the grace period
+        await close_app(app, grace_seconds=settings.shutdown_grace_seconds)
         if digests is not None:
             await digests.stop()
-        await close_app(app)
         await engine.dispose()
 
 

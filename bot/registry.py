@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from commands import (
     check,
     emerging,
+    feeds,
     gaps,
     help,
     home,
@@ -45,6 +46,7 @@ FEATURE_MODULES: tuple[Feature, ...] = (
     path,
     roles,
     settings,
+    feeds,
     share,
     home,
     check,

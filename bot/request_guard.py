@@ -124,24 +124,18 @@ class MalformedBody(ValueError):
 
 
 # Fields Bolt reads as objects (or lists of objects) wherever they appear.
-_OBJECT_FIELDS = (
-    "team",
-    "user",
-    "channel",
-    "view",
-    "event",
-    "message",
-    "previous_message",
-    "container",
-    "item",
-    "assistant_thread",
-    "function_data",
-    "workflow_step",
-    "enterprise",
-    "state",
-)
+_OBJECT_FIELDS = ("view", "container", "function_data", "workflow_step")
 _LIST_OF_OBJECT_FIELDS = ("actions", "authorizations", "response_urls")
+# Fields that are an id or an object with an id ("user": "U1" in an event, {"id": …} elsewhere).
+_ID_OR_OBJECT_FIELDS = ("user", "channel", "team", "enterprise")
+# Objects Bolt looks inside for the same fields, one level after another.
+_NESTED_FIELDS = ("event", "message", "previous_message", "item", "assistant_thread")
+_TEXT_FIELDS = ("type", "response_url")
+# Slack nests an event's message at most a few levels deep; Bolt recurses without a limit.
+_MAX_NESTING = 4
 _VIEW_PAYLOADS = ("view_submission", "view_closed")
+# Payloads whose first action Bolt reads without looking.
+_ACTION_PAYLOADS = ("block_actions", "interactive_message")
 
 
 def content_type_of(headers: Mapping[str, str | Sequence[str]]) -> str | None:
@@ -169,7 +163,7 @@ def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
         raise MalformedBody(f"{what} is not valid JSON") from None
     if not isinstance(value, dict):
         raise MalformedBody(f"{what} is JSON but not an object")
@@ -177,25 +171,46 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
 
 
 def _check_shape(body: dict[str, Any]) -> None:
+    _check_fields(body)
+    kind = body.get("type")
+    if kind in _VIEW_PAYLOADS and not isinstance((body.get("view") or {}).get("type"), str):
+        raise MalformedBody("the view has no type")
+    if len(body.get("response_urls") or []) > 1:
+        # Bolt 1.30 fails to read these (it logs through a context not yet given a logger).
+        raise MalformedBody("more than one response_url")
+    has_actions = "actions" in body or "callback_id" in body
+    if kind in _ACTION_PAYLOADS and has_actions and not body.get("actions"):
+        raise MalformedBody("the actions are missing")
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise MalformedBody("the event has no type")
+
+
+def _check_fields(body: dict[str, Any], where: str = "", depth: int = 0) -> None:
+    if depth > _MAX_NESTING:
+        raise MalformedBody(f"{where or 'the payload '}is nested too deeply")
     for name in _OBJECT_FIELDS:
         if body.get(name) is not None and not isinstance(body[name], dict):
-            raise MalformedBody(f"{name} is not an object")
+            raise MalformedBody(f"{where}{name} is not an object")
+    for name in _ID_OR_OBJECT_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], str | dict):
+            raise MalformedBody(f"{where}{name} is neither an id nor an object")
     for name in _LIST_OF_OBJECT_FIELDS:
         value = body.get(name)
-        if value is not None and not (
+        if name in body and not (
             isinstance(value, list) and all(isinstance(item, dict) for item in value)
         ):
-            raise MalformedBody(f"{name} is not a list of objects")
-    for name in ("type", "response_url"):
+            raise MalformedBody(f"{where}{name} is not a list of objects")
+    for name in _TEXT_FIELDS:
         if body.get(name) is not None and not isinstance(body[name], str):
-            raise MalformedBody(f"{name} is not text")
-    if body.get("type") in _VIEW_PAYLOADS and not isinstance(
-        (body.get("view") or {}).get("type"), str
-    ):
-        raise MalformedBody("the view has no type")
-    event = body.get("event")
-    if body.get("type") == "event_callback" and not isinstance((event or {}).get("type"), str):
-        raise MalformedBody("the event has no type")
+            raise MalformedBody(f"{where}{name} is not text")
+    for name in _NESTED_FIELDS:
+        value = body.get(name)
+        if value is not None:
+            if not isinstance(value, dict):
+                raise MalformedBody(f"{where}{name} is not an object")
+            _check_fields(value, f"{where}{name}: ", depth + 1)
 
 
 def is_allowed_response_url(url: str, extra_base: str | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""Operator commands on the market store: `skillgap import`, `roles` and `snapshots`."""
+"""Operator commands on the market store: `skillgap import`, `roles` and `snapshots` (with
+`snapshots withdraw` and `snapshots restore`)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from db.engine import create_engine, session_factory
+from db.importers.completeness import SECTION_NOTES, missing_in_document, missing_in_store
 from db.importers.document import InvalidImport
 from db.importers.files import load_files, store_loaded
 from db.models import MarketSnapshot, Role, RoleAlias, SkillFigure
 from db.settings import load_settings
 from db.snapshots import StoreResult
 from db.startup import prepare
+from db.withdrawals import (
+    WithdrawalRefused,
+    describe_snapshot,
+    restore_snapshot,
+    withdraw_snapshot,
+)
 
 T = TypeVar("T")
 
@@ -50,6 +58,12 @@ def import_command(
     files: Annotated[
         list[Path], typer.Argument(help="Market reports (text) or snapshot files (.yaml).")
     ],
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse reports lacking a section (pay, day rates, gaps, …)."
+        ),
+    ] = False,
 ) -> None:
     """Import market reports and YAML snapshots: all of them, or (on any problem) none."""
     try:
@@ -57,6 +71,17 @@ def import_command(
     except InvalidImport as refused:
         _print_refusal(refused)
         raise typer.Exit(1) from None
+    lacking = [missing_in_document(document) for document in documents]
+    if strict and any(lacking):
+        for path, missing in zip(files, lacking, strict=True):
+            for section in missing:
+                typer.echo(f"error: {path}: {SECTION_NOTES[section]} ({section})", err=True)
+        typer.echo(
+            "Nothing was imported (--strict); the store is unchanged. Import without "
+            "--strict to accept the reports as they are.",
+            err=True,
+        )
+        raise typer.Exit(1)
     try:
         results: list[StoreResult] = _with_store(lambda engine: store_loaded(engine, documents))
     except InvalidImport as refused:
@@ -69,6 +94,9 @@ def import_command(
         )
         for warning in document.warnings:
             typer.echo(f"  warning: {warning}")
+    for path, missing in zip(files, lacking, strict=True):
+        for section in missing:
+            typer.echo(f"  warning: {path}: {SECTION_NOTES[section]} ({section})")
 
 
 def _print_refusal(refused: InvalidImport) -> None:
@@ -110,10 +138,15 @@ def roles_command() -> None:
     _console().print(table)
 
 
-def snapshots_command() -> None:
-    """List the stored market snapshots, newest first."""
+def snapshots_command(context: typer.Context) -> None:
+    """List the stored market snapshots, newest first, with the sections a report lacks."""
+    if context.invoked_subcommand is not None:
+        return
 
-    async def read(engine: AsyncEngine) -> list[tuple[MarketSnapshot, str, int]]:
+    async def read(
+        engine: AsyncEngine,
+    ) -> tuple[list[tuple[MarketSnapshot, str, int]], dict[int, list[str]]]:
+        missing = await missing_in_store(engine)
         async with session_factory(engine)() as session:
             skill_counts = (
                 select(SkillFigure.snapshot_id, func.count().label("skills"))
@@ -127,13 +160,15 @@ def snapshots_command() -> None:
                 .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id))
             )
             rows = (await session.exec(statement)).all()
-            return [(snapshot, title, int(skills or 0)) for snapshot, title, skills in rows]
+            listed = [(snapshot, title, int(skills or 0)) for snapshot, title, skills in rows]
+            return listed, missing
 
     table = Table(
         "Id", "Role", "Region", "Period", "Source", "Kind", "Team", "Skills", "Checksum",
-        title="Market snapshots",
+        "Status", "Lacks", title="Market snapshots",
     )  # fmt: skip
-    for snapshot, title, skills in _with_store(read):
+    listed, missing = _with_store(read)
+    for snapshot, title, skills in listed:
         table.add_row(
             str(snapshot.id),
             title,
@@ -144,11 +179,59 @@ def snapshots_command() -> None:
             snapshot.team_id or "public",
             str(skills),
             snapshot.checksum[:12],
+            "withdrawn" if snapshot.withdrawn_at is not None else "in use",
+            ", ".join(missing.get(snapshot.id or 0, [])),
         )
     _console().print(table)
+
+
+def withdraw_command(
+    snapshot_id: Annotated[int, typer.Argument(help="The id `skillgap snapshots` lists.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    reason: Annotated[str, typer.Option(help="Why, kept in the audit trail.")] = "",
+) -> None:
+    """Take a snapshot out of every answer; cards fall back to the next best figures."""
+    _change_withdrawal(snapshot_id, withdraw=True, yes=yes, reason=reason)
+
+
+def restore_command(
+    snapshot_id: Annotated[int, typer.Argument(help="The id `skillgap snapshots` lists.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    reason: Annotated[str, typer.Option(help="Why, kept in the audit trail.")] = "",
+) -> None:
+    """Undo a withdrawal: the snapshot answers again."""
+    _change_withdrawal(snapshot_id, withdraw=False, yes=yes, reason=reason)
+
+
+def _change_withdrawal(snapshot_id: int, *, withdraw: bool, yes: bool, reason: str) -> None:
+    verb = "Withdraw" if withdraw else "Restore"
+
+    async def change(engine: AsyncEngine) -> str:
+        summary = await describe_snapshot(engine, snapshot_id)
+        question = f"{verb} snapshot {snapshot_id}: {summary.description}?"
+        if not yes and not typer.confirm(question, default=False):
+            return "Nothing changed."
+        if withdraw:
+            await withdraw_snapshot(engine, snapshot_id, reason)
+            return (
+                f"Withdrew snapshot {snapshot_id}; every answer now uses the next best figures. "
+                f"`skillgap snapshots restore {snapshot_id}` undoes it."
+            )
+        await restore_snapshot(engine, snapshot_id, reason)
+        return f"Restored snapshot {snapshot_id}; answers use it again."
+
+    try:
+        typer.echo(_with_store(change))
+    except WithdrawalRefused as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_command)
     app.command("roles")(roles_command)
-    app.command("snapshots")(snapshots_command)
+    snapshots = typer.Typer(help="List, withdraw and restore market snapshots.")
+    snapshots.callback(invoke_without_command=True)(snapshots_command)
+    snapshots.command("withdraw")(withdraw_command)
+    snapshots.command("restore")(restore_command)
+    app.add_typer(snapshots, name="snapshots")

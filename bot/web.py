@@ -35,6 +35,7 @@ from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
 from db.replays import accept_once, forget_expired
 from db.settings import Settings
 from db.startup import prepare
+from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ class SkillGapWeb:
                 "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request's signature "
                 "with it. Copy it from your app's Basic Information page."
             )
+        # OAuth mode refuses to start without the key that seals its stored tokens.
+        self.token_cipher = cipher_from_settings(settings)
         self.settings = settings
         self.metrics = SlackMetrics()
         self._given_engine = engine
@@ -139,6 +142,7 @@ class SkillGapWeb:
             engine = self._given_engine or create_engine(self.settings.database_url)
             if self._prepare_store:
                 await prepare(engine)
+            await seal_plaintext_tokens(engine, self.token_cipher)
             if self._given_engine is None:
                 await tune_sqlite_for_serving(engine)
             self.engine = engine
@@ -155,12 +159,14 @@ class SkillGapWeb:
                 tune_garbage_collector()
 
     async def shutdown(self) -> None:
+        """Called once the server has stopped accepting requests (uvicorn on SIGTERM): answers
+        already acknowledged get `shutdown_grace_seconds` to go out before anything closes."""
         async with self._start_lock:
+            if self.app is not None:
+                await close_app(self.app, grace_seconds=self.settings.shutdown_grace_seconds)
             if self.digests is not None:
                 await self.digests.stop()
                 self.digests = None
-            if self.app is not None:
-                await close_app(self.app)
             if self.engine is not None and self._given_engine is None:
                 await self.engine.dispose()
             self.app = self.handler = self.engine = None
@@ -205,9 +211,13 @@ class SkillGapWeb:
             log = logger.info if refused.status in (200, 401, 413) else logger.warning
             log("refused a request to %s: %s (%d)", EVENTS_PATH, refused.detail, refused.status)
             return refused.response()
-        request = AsyncBoltRequest(
-            body=body, query=bytes(scope["query_string"]).decode("latin-1"), headers=headers
-        )
+        query = bytes(scope["query_string"]).decode("latin-1")
+        try:
+            request = AsyncBoltRequest(body=body, query=query, headers=headers)
+        except Exception as error:  # a shape the checks above do not know: still one line
+            self.metrics.refused("malformed")
+            logger.warning("refused a request Bolt cannot read: %s", type(error).__name__)
+            return RefusedRequest(400, "malformed", "unreadable payload").response()
         response = await self.app.async_dispatch(request)
         self.metrics.observe(request.body, time.perf_counter() - started, response.status)
         return AsgiHttpResponse(
@@ -316,4 +326,7 @@ def serve(
         access_log=False,
         # Slack retries what is not answered within 3 s; keep connections short and cheap.
         timeout_keep_alive=30,
+        # On SIGTERM requests still being answered get the grace period too (then the work
+        # they acknowledged does, in shutdown): both well inside Heroku's 30 s.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )

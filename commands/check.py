@@ -386,7 +386,7 @@ def register(app: AsyncApp) -> None:
             str(body.get("trigger_id") or ""),
             services_from(context),
             team_id_of(body, context),
-            str((body.get("user") or {}).get("id") or ""),
+            str(context.get("user_id") or ""),
             role_slug,
             skill_slugs or None,
         )
@@ -417,7 +417,7 @@ def register(app: AsyncApp) -> None:
         await ack()
         services = services_from(context)
         team_id = team_id_of(body, context)
-        user_id = str((body.get("user") or {}).get("id") or "")
+        user_id = str(context.get("user_id") or "")
         index = await services.market.skill_index()
         held = [c for c in (index.by_slug(slug) for slug in slugs) if c is not None]
         roles = {r.slug: r.title for r in await services.market.list_roles(team_id)}

@@ -21,11 +21,13 @@ async def answer_gaps(request: CommandRequest) -> SlackMessage:
         stats,
         (chosen.slug, chosen.region, chosen.typed, request.shared),
         "gaps.j2",
-        stats=stats,
-        gaps=stats.skills_by_gap(),
-        title=f"Skills gaps · {stats.role.title}",
-        region_note=region_note(chosen, stats),
-        **card_context(request, "gaps", chosen),
+        lambda: {
+            "stats": stats,
+            "gaps": stats.skills_by_gap(),
+            "title": f"Skills gaps · {stats.role.title}",
+            "region_note": region_note(chosen, stats),
+            **card_context(request, "gaps", chosen),
+        },
     )
 
 

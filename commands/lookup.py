@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -232,13 +233,22 @@ _MAX_CACHED_CARDS = 512
 _cards: dict[tuple[object, ...], tuple[object, SlackMessage]] = {}
 
 
-def render_card(source: object, key: tuple[object, ...], name: str, **context: Any) -> SlackMessage:
-    """`render_message(name, **context)`, reused while `source` and `key` are unchanged."""
+def render_card(
+    source: object,
+    key: tuple[object, ...],
+    name: str,
+    context: Callable[[], dict[str, Any]],
+) -> SlackMessage:
+    """`render_message(name, **context())`, reused while `source` and `key` are unchanged.
+
+    The context is only worked out for a card not rendered yet: ranking skills and gaps
+    costs more than the rest of answering a cached card.
+    """
     cache_key = (name, id(source), *key)
     hit = _cards.get(cache_key)
     if hit is not None and hit[0] is source:
         return hit[1]
-    message = render_message(name, **context)
+    message = render_message(name, **context())
     if len(_cards) >= _MAX_CACHED_CARDS:
         _cards.clear()
     _cards[cache_key] = (source, message)

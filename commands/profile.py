@@ -148,7 +148,7 @@ async def profile_home_section(request: HomeRequest) -> list[dict[str, Any]]:
 
 
 def _person(body: dict[str, Any], context: Any) -> tuple[str, str]:
-    return team_id_of(body, context), str((body.get("user") or {}).get("id") or "")
+    return team_id_of(body, context), str(context.get("user_id") or "")
 
 
 def register(app: AsyncApp) -> None:

@@ -20,20 +20,26 @@ async def answer_role(request: CommandRequest) -> SlackMessage:
     if isinstance(found, SlackMessage):
         return found
     chosen, stats = found
-    # Essential skills are what most employers require; demand % ranks them when known.
-    top_skills = stats.essential_skills() or stats.most_demanded(TOP_SKILLS)
     places = places_for(chosen.region)
+    # A family's examples as the source gives them: "Cloud Platforms — AWS, GCP or Azure".
+    examples = (await request.services.market.skill_graph()).examples
     return render_card(
         stats,
-        (tuple(places), chosen.slug, chosen.typed, request.shared),
+        (tuple(places), chosen.slug, chosen.typed, request.shared, id(examples)),
         "role_card.j2",
-        stats=stats,
-        places=places,
-        tenure=stats.role.typical_tenure_months,
-        top_skills=top_skills[:TOP_SKILLS],
-        gaps=stats.top_gaps(TOP_GAPS),
-        emerging=stats.emerging_skills(),
-        **card_context(request, "role", chosen),
+        lambda: {
+            "stats": stats,
+            "places": places,
+            "tenure": stats.role.typical_tenure_months,
+            # Essential skills are what most employers require; demand % ranks them if known.
+            "top_skills": (stats.essential_skills() or stats.most_demanded(TOP_SKILLS))[
+                :TOP_SKILLS
+            ],
+            "gaps": stats.top_gaps(TOP_GAPS),
+            "emerging": stats.emerging_skills(),
+            "examples": examples,
+            **card_context(request, "role", chosen),
+        },
     )
 
 

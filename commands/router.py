@@ -93,7 +93,7 @@ class CommandRouter:
         self._subcommands: dict[str, Subcommand] = {}
         self._aliases: dict[str, str] = {}
         self.answer_within = ANSWER_IN_ACK_SECONDS
-        # Answers still being sent after their ack; kept so they are not garbage-collected.
+        # "Working on it" notes being sent; kept so they are not garbage-collected.
         self._pending: set[asyncio.Task[None]] = set()
 
     def add(self, subcommand: Subcommand) -> None:
@@ -143,29 +143,54 @@ class CommandRouter:
             if message is not None:
                 await _send(respond, message)
             return
-        work = asyncio.ensure_future(self.answer(request))
-        done, _ = await asyncio.wait({work}, timeout=self.answer_within)
-        if work in done:
-            message = work.result()
+        # The answer is computed right here, not in a task of its own: a timer acks with a
+        # short note if it is not ready in time, and the answer then follows by response_url.
+        deadline = _AckDeadline(ack, self.answer_within, self._pending)
+        try:
+            message = await self.answer(request)
+        finally:
+            deadline.cancel()
+        if not deadline.passed:
             if message is None:
                 await ack()
             else:
                 await ack(text=message.text, blocks=message.blocks, response_type="ephemeral")
             return
-        await ack(**render_message("working.j2").as_kwargs(), response_type="ephemeral")
-        # Slow store: finish in the background so this listener (and Bolt) is not held up.
-        follow_up = asyncio.ensure_future(_deliver_later(work, respond))
-        self._pending.add(follow_up)
-        follow_up.add_done_callback(self._pending.discard)
-
-
-async def _deliver_later(work: asyncio.Future[SlackMessage | None], respond: AsyncRespond) -> None:
-    try:
-        message = await work
+        await deadline.acked()
         if message is not None:
-            await _send(respond, message, replace_original=True)
-    except Exception:
-        logger.exception("could not deliver a late /skillgap answer")
+            try:
+                await _send(respond, message, replace_original=True)
+            except Exception:
+                logger.exception("could not deliver a late /skillgap answer")
+
+
+class _AckDeadline:
+    """Acks with "Working on it" when the answer is not ready within `seconds`."""
+
+    def __init__(self, ack: AsyncAck, seconds: float, pending: set[asyncio.Task[None]]) -> None:
+        self.passed = False
+        self._ack = ack
+        self._pending = pending
+        self._sent: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._pass)
+
+    def _pass(self) -> None:
+        self.passed = True
+        self._sent = asyncio.ensure_future(self._send_note())
+        # Kept until done: the loop holds tasks only weakly.
+        self._pending.add(self._sent)
+        self._sent.add_done_callback(self._pending.discard)
+
+    async def _send_note(self) -> None:
+        await self._ack(**render_message("working.j2").as_kwargs(), response_type="ephemeral")
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    async def acked(self) -> None:
+        """Wait until the note has gone (the answer replaces it)."""
+        if self._sent is not None:
+            await self._sent
 
 
 async def _send(

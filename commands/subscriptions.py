@@ -41,7 +41,7 @@ from digests.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from templates import SlackMessage, render_json, render_message
+from templates import SlackMessage, as_typed, render_json, render_message
 
 GROUP = "Channel digests"
 # Slack's answers that mean the bot cannot post in the channel as things stand.
@@ -125,7 +125,7 @@ async def answer_subscribe(request: CommandRequest) -> SlackMessage:
     )
     titles = await _role_titles(request, outcome.subscription.roles)
     read_as = (
-        f" (I read “{echo(parsed.zone_typed)}” as {zone_label(schedule.timezone)}.)"
+        f" (I read {as_typed(echo(parsed.zone_typed))} as {zone_label(schedule.timezone)}.)"
         if parsed.zone_typed
         else ""
     )

@@ -45,10 +45,12 @@ from db.models import (
     Skill,
     SkillAlias,
     SkillFigure,
+    SnapshotAudit,
     SourceKind,
 )
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
+from db.skill_graph import SkillGraph, load_skill_graph
 from db.sources import SeriesKey
 
 
@@ -87,6 +89,13 @@ class MarketReader:
         self._cache.entries[key] = value
         return value
 
+    async def data_version(self) -> tuple[Any, ...] | None:
+        """A token that changes whenever the store's market data does (any import or ingest),
+        rechecked at most every `recheck_seconds`: what is built from the data stays good while
+        it is unchanged."""
+        await self._check_version()
+        return self._cache.version
+
     async def _check_version(self) -> None:
         now = time.monotonic()
         if self._cache.version is not None and now - self._cache.checked_at < self._recheck_seconds:
@@ -105,6 +114,8 @@ class MarketReader:
                     func.max(col(MarketSnapshot.imported_at)),
                     select(func.count(col(SkillAlias.id))).scalar_subquery(),
                     select(func.count(col(RoleAlias.id))).scalar_subquery(),
+                    # Withdrawals and restorations change no row count, but are each audited.
+                    select(func.count(col(SnapshotAudit.id))).scalar_subquery(),
                 )
                 version = tuple((await session.execute(version_query)).one())
             if version != self._cache.version:
@@ -169,7 +180,7 @@ class MarketReader:
     ) -> RoleStats | None:
         async with self._sessions() as session:
             snapshot = await session.get(MarketSnapshot, snapshot_id)
-            if snapshot is None or snapshot.team_id not in (PUBLIC_TEAM, team_id):
+            if snapshot is None or not _answers(snapshot, team_id):
                 return None
             role = await session.get(Role, snapshot.role_id)
             assert role is not None
@@ -200,6 +211,7 @@ class MarketReader:
                         line for line in role.entry_routes.splitlines() if line.strip()
                     ),
                     typical_tenure_months=role.typical_tenure_months,
+                    wording_credit=await _published_wording(session, role),
                 )
 
         result: RolePath | None = await self._cached(("path", role_slug), compute)
@@ -214,6 +226,7 @@ class MarketReader:
                 select(MarketSnapshot, Role)
                 .join(Role, col(Role.id) == col(MarketSnapshot.role_id))
                 .where(col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]))
+                .where(col(MarketSnapshot.withdrawn_at).is_(None))
                 .order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
             )
             if role_slug is not None:
@@ -243,6 +256,7 @@ class MarketReader:
                         .where(
                             SkillFigure.skill_id == skill.id,
                             col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+                            col(MarketSnapshot.withdrawn_at).is_(None),
                         )
                         .order_by(
                             col(MarketSnapshot.period_end).desc(),
@@ -278,6 +292,12 @@ class MarketReader:
             from_ads, key=lambda o: (-o.snapshot.period_end.toordinal(), o.snapshot.period_start)
         ).snapshot
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
+        # A skill's own families and members go with it by definition (every RAG ad counts
+        # for LLMs): only other skills say something about what is asked for alongside.
+        graph = await self.skill_graph()
+        kin = set(graph.ancestors(skill_slug))
+        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
     # Changes -------------------------------------------------------------------------
@@ -307,7 +327,7 @@ class MarketReader:
                 if newer_id is not None
                 else await self._latest_snapshot(session, role, team_id, region, None, source)
             )
-            if newer is None or newer.team_id not in (PUBLIC_TEAM, team_id):
+            if newer is None or not _answers(newer, team_id):
                 return None
             if older_id is not None:
                 older = await session.get(MarketSnapshot, older_id)
@@ -318,6 +338,7 @@ class MarketReader:
                         .where(
                             MarketSnapshot.role_id == newer.role_id,
                             MarketSnapshot.team_id == newer.team_id,
+                            col(MarketSnapshot.withdrawn_at).is_(None),
                             MarketSnapshot.region == newer.region,
                             MarketSnapshot.source == newer.source,
                             col(MarketSnapshot.period_end) < newer.period_end,
@@ -327,7 +348,7 @@ class MarketReader:
                 ).all()
                 series = _snapshot_info(newer, role).series
                 older = next((s for s in earlier if _snapshot_info(s, role).series == series), None)
-            if older is None or older.team_id not in (PUBLIC_TEAM, team_id):
+            if older is None or not _answers(older, team_id):
                 return None
             if older.role_id != role.id or newer.role_id != role.id:
                 return None
@@ -345,6 +366,16 @@ class MarketReader:
 
     async def resolve_skill(self, text: str) -> Resolution:
         return (await self._index("skills")).resolve(text)
+
+    async def skill_graph(self) -> SkillGraph:
+        """Which skills are families of which: the same for every team."""
+
+        async def compute() -> SkillGraph:
+            async with self._sessions() as session:
+                return await load_skill_graph(session)
+
+        graph: SkillGraph = await self._cached(("skill_graph",), compute)
+        return graph
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")
@@ -386,6 +417,7 @@ class MarketReader:
             MarketSnapshot.role_id == role.id,
             MarketSnapshot.region == region,
             col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+            col(MarketSnapshot.withdrawn_at).is_(None),
         )
         if as_of is not None:
             query = query.where(col(MarketSnapshot.period_start) <= as_of)
@@ -444,6 +476,7 @@ async def _candidate_snapshots(
         MarketSnapshot.role_id == role.id,
         MarketSnapshot.region == region,
         col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
+        col(MarketSnapshot.withdrawn_at).is_(None),
     )
     if as_of is not None:
         query = query.where(col(MarketSnapshot.period_start) <= as_of)
@@ -458,6 +491,27 @@ async def _candidate_snapshots(
             per_series[key] = per_series.get(key, 0) + 1
             kept.append(snapshot)
     return kept
+
+
+async def _published_wording(session: AsyncSession, role: Role) -> str:
+    """Whose words the role's descriptions are: they follow its newest published snapshot."""
+    newest = (
+        await session.exec(
+            select(MarketSnapshot)
+            .where(
+                MarketSnapshot.role_id == role.id,
+                MarketSnapshot.team_id == PUBLIC_TEAM,
+                col(MarketSnapshot.source_kind) != SourceKind.JOB_ADS.value,
+            )
+            .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id).desc())
+        )
+    ).first()
+    return "" if newest is None else _snapshot_info(newest, role).wording_credit
+
+
+def _answers(snapshot: MarketSnapshot, team_id: str) -> bool:
+    """Visible to the team (public or its own) and not withdrawn by an operator."""
+    return snapshot.team_id in (PUBLIC_TEAM, team_id) and snapshot.withdrawn_at is None
 
 
 async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
@@ -493,6 +547,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                     p90=row.p90,
                     sample_size=row.sample_size,
                     origin=info,
+                    qualifier=row.qualifier,
                 )
                 for row in pay_rows
             ),
@@ -518,6 +573,7 @@ async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot)
         await session.exec(
             select(MarketSnapshot.id).where(
                 MarketSnapshot.team_id == snapshot.team_id,
+                col(MarketSnapshot.withdrawn_at).is_(None),
                 MarketSnapshot.role_id == snapshot.role_id,
                 MarketSnapshot.region == Region.LONDON,
                 MarketSnapshot.source == snapshot.source,

@@ -77,6 +77,24 @@ class SkillAlias(SQLModel, table=True):
     normalized: str = Field(max_length=200)
 
 
+class SkillParent(SQLModel, table=True):
+    """A skill's family: holding or asking for the skill counts for the family too.
+
+    The links form a DAG (a skill may sit in two families); the taxonomy and reports that
+    list a family's examples write them.
+    """
+
+    __tablename__ = "skill_parents"
+
+    skill_id: int = Field(foreign_key="skills.id", primary_key=True, ondelete="CASCADE")
+    parent_id: int = Field(
+        foreign_key="skills.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    # Where a source gives the skill as an example of the family ("Cloud Platforms
+    # (AWS/GCP/Azure)"), its place in that list: examples are what answers name.
+    example_rank: int | None = None
+
+
 class MarketSnapshot(SQLModel, table=True):
     """The market for one role in one region as one source saw it at one time."""
 
@@ -113,6 +131,8 @@ class MarketSnapshot(SQLModel, table=True):
     sample_size: int | None = None
     # Candidate profiles behind the supply figures, when known.
     supply_sample_size: int | None = None
+    # Set while an operator has withdrawn the snapshot: no answer uses it until restored.
+    withdrawn_at: datetime | None = None
 
 
 class PayFigure(SQLModel, table=True):
@@ -135,6 +155,10 @@ class PayFigure(SQLModel, table=True):
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # How the source words its figure when it is not a plain median: "around" £750/day.
+    qualifier: str = Field(
+        default="", sa_column=Column(String(40), nullable=False, server_default="")
+    )
 
 
 class SkillFigure(SQLModel, table=True):
@@ -159,3 +183,15 @@ class SkillFigure(SQLModel, table=True):
     rank: int | None = None
     sample_size: int | None = None
     note: str = Field(default="")
+
+
+class SnapshotAudit(SQLModel, table=True):
+    """Every withdrawal and restoration of a snapshot, kept for the record."""
+
+    __tablename__ = "snapshot_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="market_snapshots.id", index=True, ondelete="CASCADE")
+    action: str = Field(max_length=20)  # "withdrawn" or "restored"
+    at: datetime
+    reason: str = Field(default="", max_length=500)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -14,6 +14,7 @@ from db.market import MarketReader
 from db.market_comparison import PayChange, SkillChange, SnapshotComparison
 from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
 from db.resolve import Candidate
+from db.skill_graph import SkillGraph
 
 # A measured gap this wide (demand minus supply, in points) marks a skill as scarce even
 # when the source did not list it among its top gaps.
@@ -110,6 +111,11 @@ class SkillCheck:
     fits: tuple[RoleFit, ...] = ()
     # Skills they have that the source does not list for this role.
     unlisted: tuple[Candidate, ...] = ()
+    # Families they are credited with through a member they hold: family slug -> that member
+    # ("Machine Learning" via "PyTorch").
+    credited_via: Mapping[str, Candidate] = field(default_factory=dict)
+    # A listed family's examples as its source gives them ("AWS", "GCP", "Azure").
+    examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Soft skills the role lists that they did not name: a closing note, not things to learn.
     soft_lacking: tuple[SkillStat, ...] = ()
 
@@ -205,9 +211,16 @@ def assess(
     *,
     next_step: str | None = None,
     other_roles: Mapping[str, RoleStats] | None = None,
+    graph: SkillGraph | None = None,
 ) -> SkillCheck:
-    """The feedback for skills `held` against the role's newest figures."""
-    slugs = {candidate.slug for candidate in held}
+    """The feedback for skills `held` against the role's newest figures.
+
+    A member of a family covers the family ("PyTorch" covers "Machine Learning"), never the
+    other way round: a family held says nothing about which of its members a person knows.
+    """
+    graph = graph or SkillGraph()
+    credited = graph.credit(held)
+    slugs = {candidate.slug for candidate in held} | set(credited)
     listed = {stat.slug for stat in stats.skills}
     soft = soft_skill_slugs()
     essential = stats.essential_skills()
@@ -232,7 +245,13 @@ def assess(
         pay=stats.pay,
         next_step=next_step,
         fits=tuple(fits),
-        unlisted=tuple(c for c in held if c.slug not in listed),
+        unlisted=tuple(
+            c
+            for c in held
+            if c.slug not in listed and not any(f in listed for f in graph.ancestors(c.slug))
+        ),
+        credited_via={slug: c for slug, c in credited.items() if slug in listed},
+        examples={s.slug: graph.examples[s.slug] for s in stats.skills if s.slug in graph.examples},
         soft_lacking=tuple(
             s for s in sorted(stats.skills, key=_source_order) if s.slug in soft - slugs
         ),
@@ -268,6 +287,7 @@ async def check_skills(
         held,
         next_step=None if path is None else path.next_step,
         other_roles=others,
+        graph=await market.skill_graph(),
     )
 
 
@@ -280,7 +300,7 @@ def feedback_summary(check: SkillCheck) -> dict[str, Any]:
         "essential_lacking": [s.name for s in check.essential_lacking],
         "next_skills": [n.stat.name for n in check.next_skills],
         "best_fit": check.best_fit.title if check.best_fit else None,
-        "source": check.snapshot.provenance,
+        "source": check.snapshot.provenance_dated,
     }
 
 
@@ -301,9 +321,13 @@ class PersonalChanges:
         return bool(self.lacking_gained_demand or self.newly_emerging or self.pay_changes)
 
 
-def personal_changes(comparison: SnapshotComparison, held: Iterable[str]) -> PersonalChanges:
+def personal_changes(
+    comparison: SnapshotComparison, held: Iterable[str], graph: SkillGraph | None = None
+) -> PersonalChanges:
     """Skills they lack whose demand rose, skills newly emerging, and pay changes."""
     slugs = set(held)
+    if graph is not None:
+        slugs.update(family for slug in list(slugs) for family in graph.ancestors(slug))
     gained = [
         change
         for change in comparison.skill_changes

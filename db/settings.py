@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_state_secret: str | None = None
+    # OAuth mode keeps every workspace's tokens in the store, sealed with this Fernet key (or
+    # several, comma-separated, newest first); without one it refuses to start unless
+    # plain-text tokens are allowed, for development only.
+    token_key: str | None = Field(default=None, validation_alias=AliasChoices("SKILLGAP_TOKEN_KEY"))
+    allow_plaintext_tokens: bool = Field(
+        default=False, validation_alias=AliasChoices("SKILLGAP_ALLOW_PLAINTEXT_TOKENS")
+    )
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         validation_alias=AliasChoices("SLACK_API_URL", "SKILLGAP_SLACK_API_URL"),

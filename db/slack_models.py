@@ -23,6 +23,17 @@ slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
     SQLModel.metadata, OAUTH_STATES_TABLE
 )
 
+# The secrets among their columns: access and refresh tokens, kept sealed (db/token_cipher.py).
+TOKEN_COLUMNS = {
+    INSTALLATIONS_TABLE: ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
+    BOTS_TABLE: ("bot_token", "bot_refresh_token"),
+}
+# A sealed token is longer than the 200 characters slack_sdk's tables give a plain one.
+SEALED_TOKEN_LENGTH = 500
+for _table in (slack_installations, slack_bots):
+    for _name in TOKEN_COLUMNS[_table.name]:
+        _table.c[_name].type = String(SEALED_TOKEN_LENGTH)
+
 
 class ProcessedEvent(SQLModel, table=True):
     """An Events API delivery already handled; Slack's retries of it are acked and skipped."""

@@ -35,6 +35,7 @@ from db.models import (
     SkillFigure,
 )
 from db.names import normalize_name, slugify
+from db.skill_graph import add_parent_links
 
 _BATCH = 2_000
 # Parameters one SQLite statement may hold in any build (SQLITE_MAX_VARIABLE_NUMBER was 999
@@ -265,6 +266,7 @@ async def write_snapshots(
                     pay.p75,
                     pay.p90,
                     pay.sample_size,
+                    pay.qualifier,
                 )
             )
         for skill in document.skills:
@@ -305,14 +307,26 @@ async def _skill_ids(
     session: AsyncSession, documents: Sequence[SnapshotDocument]
 ) -> dict[str, int]:
     """Each skill the documents name, by that name: found by slug or alias, else created,
-    with the documents' aliases attached (first claim wins)."""
+    with the documents' aliases attached (first claim wins) and its examples as members."""
     ids: dict[str, int] = {}
     for document in documents:
         for skill_document in document.skills:
             skill = await upsert_skill(session, skill_document.name, skill_document.aliases)
             assert skill.id is not None
             ids[skill_document.name] = skill.id
+            await _store_members(session, skill.id, skill_document.members)
     return ids
+
+
+async def _store_members(session: AsyncSession, family_id: int, members: Sequence[str]) -> None:
+    """The examples a source gives of a family ("AWS/GCP/Azure") become skills in it."""
+    links = []
+    for member_name in members:
+        member = await upsert_skill(session, member_name)
+        if member.id is not None and member.id != family_id:
+            links.append((member.id, family_id))
+    if links:
+        await add_parent_links(session, links, as_examples=True)
 
 
 async def _stored_snapshots(
@@ -360,6 +374,7 @@ _PAY_FIGURE_COLUMNS = (
     "p75",
     "p90",
     "sample_size",
+    "qualifier",
 )
 _SKILL_FIGURE_COLUMNS = (
     "snapshot_id",

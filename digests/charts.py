@@ -80,7 +80,7 @@ def role_chart(role: RoleDigest) -> Chart | None:
     )
     alt = (
         "Bar chart of employer demand against candidate supply for "
-        f"{role.role_title}, {snapshot.provenance}: {gaps}."
+        f"{role.role_title}, {snapshot.provenance_dated}: {gaps}."
     )
     if history:
         trend = ", ".join(f"{p.period_label} {format_money(p.median)}" for p in history)

@@ -11,6 +11,7 @@ from db.digest_models import DeliveryStatus
 from db.engine import create_engine
 from db.settings import load_settings
 from db.startup import prepare
+from db.token_cipher import TokenKeyError, cipher_from_settings, seal_plaintext_tokens
 from digests import ledger
 
 STATUSES = ", ".join(status.value for status in DeliveryStatus)
@@ -49,6 +50,11 @@ def worker(
     """Deliver due digests (any number of workers may run at once)."""
     settings = load_settings()
     _configure_logging(settings.log_level)
+    try:
+        cipher = cipher_from_settings(settings)  # OAuth mode reads tokens sealed with the key
+    except TokenKeyError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
 
     async def main() -> None:
         from digests.runtime import run_worker
@@ -56,6 +62,7 @@ def worker(
         engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
+            await seal_plaintext_tokens(engine, cipher)
             done = await run_worker(
                 settings, engine, until_idle=until_idle, concurrency=concurrency
             )

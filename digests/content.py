@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from db.constants import Region
 from db.market import MarketReader
 from db.market_comparison import Change, PayChange, SkillChange, SnapshotComparison
-from db.market_figures import PAY_UNITS, RoleStats, SnapshotInfo
+from db.market_figures import PAY_UNITS, RoleStats, SkillStat, SnapshotInfo
 from db.models import PayKind
+from db.sources import PUBLISHED
 
 # A skill "emerges" by demand only from a base big enough for the rise to mean something,
 # and only when it rose by enough points; below that it is noise, not news.
@@ -66,6 +68,18 @@ class PayPoint:
 
 
 @dataclass(frozen=True)
+class PayNow:
+    """A pay figure as it stands, for a digest with nothing to compare yet."""
+
+    label: str  # "Salary", "Day rate"
+    region: str
+    unit: str
+    median: float
+    sample_size: int | None
+    period: str  # "April 2026 — 7 months old"
+
+
+@dataclass(frozen=True)
 class RoleDigest:
     """One subscribed role's part of a digest."""
 
@@ -78,6 +92,25 @@ class RoleDigest:
     gaps: tuple[GapLine, ...] = ()
     removed_skills: tuple[str, ...] = ()
     salary_history: tuple[PayPoint, ...] = ()
+    # What stands now, shown while there is nothing to compare: pay, and the skills the
+    # source itself lists as emerging.
+    pay_now: tuple[PayNow, ...] = ()
+    emerging_now: tuple[SkillStat, ...] = ()
+
+    @property
+    def emerging_period(self) -> str:
+        return "" if self.latest is None else self.latest.emerging_source.period_and_age
+
+    @property
+    def gaps_period(self) -> str:
+        return "" if self.latest is None else self.latest.gaps_source.period_and_age
+
+    @property
+    def data_periods(self) -> tuple[str, ...]:
+        """The periods this role's figures cover, with their age when old."""
+        if self.latest is None:
+            return ()
+        return tuple(dict.fromkeys(info.period_and_age for info in self.latest.sources))
 
     @property
     def newer(self) -> SnapshotInfo | None:
@@ -121,6 +154,11 @@ class Digest:
             return False
         return not self.news
 
+    @property
+    def data_periods(self) -> tuple[str, ...]:
+        """Every period the digest's figures cover: its header names them, not only the week."""
+        return tuple(dict.fromkeys(p for role in self.roles for p in role.data_periods))
+
     def chartable(self) -> list[RoleDigest]:
         return [
             role for role in self.roles if role.latest is not None and role.latest.skills_by_gap()
@@ -128,13 +166,19 @@ class Digest:
 
 
 def emerging_skills(comparison: SnapshotComparison) -> list[EmergingSkill]:
-    """New skills, skills the source newly calls emerging, and skills whose demand rose enough."""
+    """New skills, skills the source newly calls emerging, and skills whose demand rose enough.
+
+    A published report is taken at its word: only what it calls emerging is. Nor is a gap
+    skill ever "emerging" unless its source says so: a gap is scarcity, not a trend.
+    """
+    published = comparison.newer.series.kind == PUBLISHED
     found: list[EmergingSkill] = []
     for change in comparison.skill_changes:
         if change.new is None:
             continue
-        if change.new.is_gap and not change.new.is_emerging:
-            continue  # a gap skill shows under gaps; it emerges only if the source says so
+        # A gap skill shows under gaps; it emerges only if the source says so.
+        if (published or change.new.is_gap) and not change.new.is_emerging:
+            continue
         is_new = change.old is None
         rose = (
             change.demand.old is not None
@@ -160,6 +204,22 @@ def pay_lines(changes: tuple[PayChange, ...]) -> list[PayLine]:
         )
         for change in changes
         if change.median.old is not None or change.median.new is not None
+    ]
+
+
+def pay_now(latest: RoleStats) -> list[PayNow]:
+    """Every pay figure the role has now, each with the period of its own source."""
+    return [
+        PayNow(
+            PAY_LABELS[pay.kind],
+            pay.region,
+            pay.unit,
+            pay.median,
+            pay.sample_size,
+            (pay.origin or latest.snapshot).period_and_age,
+        )
+        for pay in latest.pay
+        if pay.median is not None
     ]
 
 
@@ -192,16 +252,21 @@ def gap_lines(latest: RoleStats, comparison: SnapshotComparison | None) -> list[
 
 
 class DigestBuilder:
-    """Builds digests from the read model, keeping each role's part for a short while.
+    """Builds digests from the read model, keeping each role's part while the data is unchanged.
 
-    Thousands of subscriptions share a handful of roles; within `ttl_seconds` a role's part
-    is built once per workspace (a team may have its own data) and reused.
+    Thousands of subscriptions share a handful of roles: a role's part is built once per
+    workspace (a team may have its own data) and reused for every channel of that workspace
+    until the store's market data changes, or `ttl_seconds` pass (its figures' ages are told
+    in months, so an hour changes nothing). A tick's deliveries, however long the rate limits
+    make them, therefore build each distinct part once.
     """
 
-    def __init__(self, market: MarketReader, *, ttl_seconds: float = 30.0) -> None:
+    def __init__(self, market: MarketReader, *, ttl_seconds: float = 3600.0) -> None:
         self.market = market
         self.ttl_seconds = ttl_seconds
-        self._parts: dict[tuple[str, str, date | None], tuple[float, RoleDigest]] = {}
+        self._parts: dict[
+            tuple[str, str, date | None], tuple[float, tuple[Any, ...] | None, RoleDigest]
+        ] = {}
 
     def forget(self) -> None:
         self._parts.clear()
@@ -225,10 +290,11 @@ class DigestBuilder:
         key = (team_id, slug, as_of)
         cached = self._parts.get(key)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
+        version = await self.market.data_version()
+        if cached is not None and now - cached[0] < self.ttl_seconds and cached[1] == version:
+            return cached[2]
         part = await self._build_role(team_id, slug, as_of)
-        self._parts[key] = (now, part)
+        self._parts[key] = (now, version, part)
         return part
 
     async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:
@@ -250,6 +316,8 @@ class DigestBuilder:
                 None,
                 gaps=tuple(gap_lines(latest, None)),
                 salary_history=history,
+                pay_now=tuple(pay_now(latest)),
+                emerging_now=tuple(latest.emerging_skills()),
             )
         return RoleDigest(
             slug,

@@ -67,7 +67,9 @@ class PersonalCheckComposer:
         if comparison is not None and (
             since is None or _aware(comparison.newer.imported_at) > _aware(since)
         ):
-            changes = personal_changes(comparison, (c.slug for c in profile.skills))
+            changes = personal_changes(
+                comparison, (c.slug for c in profile.skills), await self.market.skill_graph()
+            )
         message = render_message("profile_weekly.j2", changes=changes, check=check)
         return Composition(parts=(message,), quiet=changes is None or not changes.has_changes)
 

@@ -9,14 +9,13 @@ import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.digest_models import DeliveryKind
 from db.feeds.runs import feed_config
+from db.installations import installation_store
 from db.market import MarketReader
 from db.settings import Settings
-from db.slack_models import BOTS_TABLE, INSTALLATIONS_TABLE
 from digests.clock import Clock
 from digests.content import DigestBuilder
 from digests.feed_work import FeedWork, slack_teller
@@ -30,12 +29,7 @@ logger = logging.getLogger(__name__)
 def token_source(settings: Settings, engine: AsyncEngine) -> TokenSource:
     """Each workspace's bot token: the installation store with OAuth, else the one bot token."""
     if settings.has_oauth_credentials:
-        store = AsyncSQLAlchemyInstallationStore(
-            settings.slack_client_id or "",
-            engine,
-            bots_table_name=BOTS_TABLE,
-            installations_table_name=INSTALLATIONS_TABLE,
-        )
+        store = installation_store(settings, engine)
 
         async def installed(team_id: str) -> str | None:
             bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)

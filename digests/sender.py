@@ -1,9 +1,10 @@
 """Delivers one claimed ledger row to Slack: compose, post (with thread and chart), record, recover.
 
 Exactly once: every message carries the delivery id in its metadata, and progress (the
-message ts, thread parts posted, the chart) is written to the ledger as soon as Slack
-confirms it. A delivery taken over after a crash or an ambiguous failure (timeout, 5xx)
-first looks in the channel for what the earlier attempt already posted, and resumes there.
+message ts, thread parts posted) is written to the ledger as soon as Slack confirms it; a
+chart's file id is written before Slack is asked to share it. A delivery taken over after a
+crash or an ambiguous failure (timeout, 5xx) first looks in the channel and the thread for
+what the earlier attempt already posted, and resumes there.
 
 Composers turn a (delivery, subscription) into messages. Channel digests have one here;
 other kinds (a personal weekly DM) plug theirs in with `DigestSender.add_composer`.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +36,7 @@ from digests.content import DigestBuilder
 from digests.refusals import ADVICE, CHANNEL_GONE, DEFAULT_ADVICE, TOKEN_GONE
 from digests.render import RenderedDigest, mention, render_digest
 from digests.schedule import utc_now
+from digests.slack_calls import DeliveryFailed, RateLimiter, upload_file
 from digests.subscriptions import pause_subscription
 from templates import SlackMessage, render_message
 
@@ -74,33 +75,6 @@ class SenderConfig:
     channel_rate: float = 1.0  # ... per channel (Slack's documented limit)
     timeout: float = 15.0
     charts: bool = True
-
-
-class RateLimiter:
-    """Evenly spaced slots per key (a workspace, a channel), shared by every task in a process."""
-
-    def __init__(self, rate_per_second: float) -> None:
-        self.interval = 1.0 / rate_per_second
-        self._next: dict[str, float] = {}
-
-    def reserve(self, key: str) -> float:
-        """Book the key's next slot and return how long to wait for it."""
-        now = time.monotonic()
-        slot = max(now, self._next.get(key, 0.0))
-        self._next[key] = slot + self.interval
-        return slot - now
-
-    def hold(self, key: str, seconds: float) -> None:
-        """Slack said wait: nothing for this key before `seconds` from now."""
-        self._next[key] = max(self._next.get(key, 0.0), time.monotonic() + seconds)
-
-
-class DeliveryFailed(Exception):
-    def __init__(self, error: str, *, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -356,7 +330,10 @@ class DigestSender:
                 length=len(chart.png),
                 alt_txt=chart.alt_text,
             )
-            await self._upload(attempt, str(answer.get("upload_url") or ""), chart.png)
+            session = attempt.client.session
+            assert session is not None  # every client here is built on the sender's session
+            url = str(answer.get("upload_url") or "")
+            await upload_file(session, url, chart.png, time_limit=self.config.timeout)
             uploads.append((chart, str(answer.get("file_id") or "")))
         # One completion shares every file of it, so any one id shows whether it happened.
         await self._progress(attempt, chart_file_id=uploads[0][1])
@@ -367,22 +344,6 @@ class DigestSender:
             channel_id=attempt.channel_id,
             thread_ts=attempt.message_ts,
         )
-
-    async def _upload(self, attempt: _Attempt, url: str, content: bytes) -> None:
-        """Send a file's bytes to the upload URL Slack handed out."""
-        session = attempt.client.session
-        assert session is not None  # every client here is built on the sender's session
-        try:
-            async with session.post(
-                url, data=content, timeout=aiohttp.ClientTimeout(total=self.config.timeout)
-            ) as response:
-                status = response.status
-        except (TimeoutError, aiohttp.ClientError) as problem:
-            raise DeliveryFailed(
-                f"{type(problem).__name__} uploading a chart", retryable=True
-            ) from problem
-        if status != 200:
-            raise DeliveryFailed(f"HTTP {status} uploading a chart", retryable=status >= 500)
 
     async def _file_in_thread(self, attempt: _Attempt, file_id: str) -> bool:
         """Whether the digest's thread already shows the file an earlier attempt uploaded."""

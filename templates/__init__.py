@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -84,6 +85,19 @@ def format_points(value: float | None, signed: bool = False) -> str:
     return f"{number} pts"
 
 
+def as_typed(value: Any) -> str:
+    """Someone's own words as a code span, so Slack shows `*bold*`, `_this_` and bare URLs
+    exactly as typed rather than as formatting or links (escaping still applies after)."""
+    text = " ".join(str(value).split())
+    return f"`{in_code(text)}`" if text else ""
+
+
+def in_code(value: Any) -> str:
+    """Text for inside a code span the template writes: a backtick would end the span early, so
+    it becomes the look-alike ˋ."""
+    return str(value).replace("`", "ˋ")
+
+
 def fit_escaped(value: Any, limit: int = 75) -> str:
     """Cut text so that even after mrkdwn escaping it fits `limit` characters (button labels)."""
     text = escape_mrkdwn(str(value))
@@ -114,6 +128,14 @@ def format_date(value: date | datetime | None) -> str:
     return "" if value is None else value.strftime("%-d %b %Y")
 
 
+def format_either(names: Sequence[str]) -> str:
+    """Alternatives in a sentence: "AWS, GCP or Azure"."""
+    names = [str(name) for name in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _make_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -133,6 +155,9 @@ def _make_environment() -> jinja2.Environment:
         day=format_date,
         fit=fit_escaped,
         bar=percent_bar,
+        either=format_either,
+        typed=as_typed,
+        in_code=in_code,
     )
     return environment
 

@@ -138,8 +138,9 @@ class Budget:
             if wait <= 0:
                 break
             await self.sleep(wait)
-        async with transaction(self.engine) as session:
-            session.add(FeedApiCall(account=self.account, called_at=self.now()))
+        if windows:  # only calls that count against a limit are worth remembering
+            async with transaction(self.engine) as session:
+                session.add(FeedApiCall(account=self.account, called_at=self.now()))
 
     async def forget_old(self) -> None:
         """Calls older than the longest window no longer count."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from db.constants import PayKind, Region
-from db.importers.aliases import curated_aliases
+from db.importers.aliases import NameTable, curated_aliases
 from db.importers.document import (
     Problem,
 )
@@ -72,7 +72,7 @@ DAY_RATES = re.compile(
 DAY_MEDIAN = re.compile(rf"median of (?P<median>{_MONEY}){_PER_DAY}")
 REGIONAL_DAY_RATE = re.compile(
     rf"(?P<region>[A-Z][\w'-]{{0,40}})-based contractors can expect "
-    rf"(?:around |about |roughly )?(?P<median>{_MONEY}){_PER_DAY}"
+    rf"(?:(?P<qualifier>around|about|roughly) )?(?P<median>{_MONEY}){_PER_DAY}"
 )
 DAY_RATE_LIKE = re.compile(r"\bday rates?\b", re.IGNORECASE)
 PROGRESSION = re.compile(r"^Typical progression:\s*(?P<steps>.*)$")
@@ -96,6 +96,8 @@ class ListedSkill:
     aliases: tuple[str, ...]
     line: int
     written: str  # as the report spells it, for messages
+    # The examples in parentheses that are skills of their own ("AWS/GCP/Azure").
+    members: tuple[str, ...] = ()
 
 
 @dataclass
@@ -111,6 +113,7 @@ class StatedPay:
     low: float | None = None
     high: float | None = None
     line: int = 0
+    qualifier: str = ""  # "around" when the report does not call the figure a median
 
 
 @dataclass
@@ -249,13 +252,16 @@ def _read_gap(report: ReportFacts, match: re.Match[str], number: int) -> GapSkil
     skill = _skill_item(report, written, number)
     if failed or skill is None:
         return None
-    gap_skill = GapSkill(skill.name, skill.aliases, number, written, demand, supply)
+    gap_skill = GapSkill(
+        skill.name, skill.aliases, number, written, skill.members, demand=demand, supply=supply
+    )
     report.gaps.append(gap_skill)
     return gap_skill
 
 
 def _skill_item(report: ReportFacts, written: str, number: int) -> ListedSkill | None:
-    """One listed skill: "Name (Example, Example)" names a skill and aliases for it."""
+    """One listed skill: "Name (Example, Example)" names a skill and what it covers: other
+    names for it ("(LLMs)") or examples of the family ("(AWS/GCP/Azure)")."""
     written = written.strip().removeprefix("and ").removeprefix("or ").strip()
     name, aliases = written, tuple[str, ...]()
     match = re.fullmatch(r"(?P<name>[^()]+?)\s*\((?P<inner>[^()]*)\)", written)
@@ -271,8 +277,23 @@ def _skill_item(report: ReportFacts, written: str, number: int) -> ListedSkill |
     if len(name) > MAX_NAME_CHARS or any(len(alias) > MAX_NAME_CHARS for alias in aliases):
         report.refuse(number, f"{preview(written)} is too long for a skill name")
         return None
-    canonical, all_aliases = curated_aliases().skills.resolve(name, aliases)
-    return ListedSkill(canonical, all_aliases, number, written)
+    names = curated_aliases().skills
+    canonical = names.resolve(name)[0]
+    members = tuple(part for part in aliases if not _names_the_same(names, canonical, name, part))
+    aliases = tuple(part for part in aliases if part not in members)
+    canonical, all_aliases = names.resolve(name, aliases)
+    members = tuple(dict.fromkeys(names.resolve(member)[0] for member in members))
+    return ListedSkill(canonical, all_aliases, number, written, members)
+
+
+def _names_the_same(names: NameTable, canonical: str, written: str, part: str) -> bool:
+    """Whether a name in parentheses is the skill's own (a curated alias, or its initials as
+    in "Large Language Models (LLMs)") rather than an example of it."""
+    if normalize_name(part) == normalize_name(canonical) or names.resolve(part)[0] == canonical:
+        return True
+    initials = "".join(word[0] for word in normalize_name(written).split())
+    letters = normalize_name(part).replace(" ", "")
+    return len(initials) >= 2 and letters in (initials, initials + "s")
 
 
 def _read_skill_list(report: ReportFacts, text: str, number: int) -> list[ListedSkill]:
@@ -376,7 +397,12 @@ def _add_pay(
     label = "salary" if kind is PayKind.ANNUAL else "day rate"
     if not report.once(f"{label} for {region}", number):
         return
-    pay = StatedPay(money("median"), money("low"), money("high"), number)
+    qualifier = (
+        figures.get("qualifier")
+        if isinstance(figures, dict)
+        else figures.groupdict().get("qualifier")
+    )
+    pay = StatedPay(money("median"), money("low"), money("high"), number, qualifier or "")
     try:
         check_pay_order({"low": pay.low, "median": pay.median, "high": pay.high})
     except ValueError as error:

@@ -83,6 +83,8 @@ class PayEntry(_Entry):
     p75: Money | None = None
     p90: Money | None = None
     sample_size: Count | None = None
+    # The report's own word when its figure is not a plain median ("around £750/day").
+    qualifier: Literal["", "around", "about", "roughly", "approximately"] = ""
 
     @model_validator(mode="after")
     def figures_in_order(self) -> PayEntry:
@@ -105,6 +107,8 @@ class PayEntry(_Entry):
 class SkillEntry(_Entry):
     name: Name
     aliases: list[Name] = []
+    # Skills the source gives as examples of this one, a family: "AWS", "GCP", "Azure".
+    members: list[Name] = []
     demand_pct: Percent | None = None
     supply_pct: Percent | None = None
     # The gap as the source states it, in percentage points; checked against the figures.
@@ -351,6 +355,9 @@ def _document(parsed: SnapshotFile, filename: str, line_of: Any) -> SnapshotDocu
                 rank=skill_entry.rank,
                 sample_size=skill_entry.sample_size,
                 note=skill_entry.note,
+                members=tuple(
+                    dict.fromkeys(names.skills.resolve(member)[0] for member in skill_entry.members)
+                ),
             )
         )
     if problems:

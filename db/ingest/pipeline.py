@@ -415,10 +415,14 @@ def explain_postings(
                     on_problem(Problem(str(path), row.line, f"{problem}; skipped"))
                     continue
                 salary = ad.salary
+                named = parser.named_skills(row.fields)
                 yield {
                     "id": ad.source_id or ad.ad_key,
                     "role": ad.role,
-                    "skills": sorted(names[slug] for slug in ad.skills),
+                    # What the ad names, then the families those imply that it does not name:
+                    # the ad counts once for each of both.
+                    "skills": sorted(names[slug] for slug in ad.skills if slug in named),
+                    "families": sorted(names[slug] for slug in ad.skills if slug not in named),
                     "salary": {
                         "kind": None if salary is None else salary.kind.value,
                         "low": None if salary is None else salary.low,

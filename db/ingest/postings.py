@@ -193,6 +193,12 @@ class AdParser:
             _is_london(fields),
         )
 
+    def named_skills(self, fields: dict[str, object]) -> set[str]:
+        """Slugs of the skills the ad names itself, without the families they imply."""
+        title = _text(_first(fields, TITLE_COLUMNS))
+        description = _text(_first(fields, DESCRIPTION_COLUMNS))
+        return {match.skill.slug for match in self.extractor.matches(f"{title}\n{description}")}
+
     def _ad(
         self,
         title: str,

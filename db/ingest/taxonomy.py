@@ -1,9 +1,9 @@
-"""The skills taxonomy shipped in db/data/taxonomy.yaml: canonical names, aliases, guards."""
+"""The skills taxonomy shipped in db/data/taxonomy.yaml: names, aliases, guards and families."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from db.constants import DATA_DIR
 from db.names import normalize_name, slugify
 
 TAXONOMY_PATH = DATA_DIR / "taxonomy.yaml"
+KNOWN_VERSIONS = (1, 2)
 
 
 class TaxonomyError(ValueError):
@@ -29,8 +30,11 @@ class TaxonomySkill:
     exact: tuple[str, ...]
     # Patterns of text around a match that show it is not this skill ("go-to-market").
     not_in: tuple[re.Pattern[str], ...]
-    # Skills a mention of this one also counts for ("Pinecone" is vector-database work).
+    # Every skill a mention of this one also counts for, by name: its families, theirs in
+    # turn, and what it implies ("chunking" is RAG work). Worked out by parse_taxonomy.
     implies: tuple[str, ...] = ()
+    # The families it belongs to directly ("PyTorch" -> "Deep Learning").
+    parents: tuple[str, ...] = ()
     # A personal quality or kind of experience ("Problem Solving"), which no course teaches:
     # advice mentions it once, after the skills to learn.
     soft: bool = False
@@ -61,9 +65,20 @@ class Taxonomy:
     skills: tuple[TaxonomySkill, ...]
     roles: tuple[RoleRule, ...]
     seniority_words: tuple[str, ...]
+    version: int = 1
 
     def by_slug(self) -> dict[str, TaxonomySkill]:
         return {skill.slug: skill for skill in self.skills}
+
+    def family_slugs(self) -> frozenset[str]:
+        """Skills that other skills name as a parent: the families."""
+        names = {parent for skill in self.skills for parent in skill.parents}
+        return frozenset(skill.slug for skill in self.skills if skill.name in names)
+
+    def parent_edges(self) -> list[tuple[str, str]]:
+        """(member slug, family slug) for every direct family link."""
+        slugs = {skill.name: skill.slug for skill in self.skills}
+        return [(skill.slug, slugs[parent]) for skill in self.skills for parent in skill.parents]
 
     def lookup_table(self) -> dict[str, str]:
         """normalize_name(any name or alias) -> skill slug, for lists of skills typed by people."""
@@ -86,8 +101,9 @@ def parse_taxonomy(text: str) -> Taxonomy:
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or data.get("format") != "skillgap-taxonomy":
         raise TaxonomyError("not a skillgap-taxonomy document")
-    if data.get("version") != 1:
-        raise TaxonomyError(f"unknown taxonomy version {data.get('version')!r}")
+    version = data.get("version")
+    if version not in KNOWN_VERSIONS:
+        raise TaxonomyError(f"unknown taxonomy version {version!r}")
     skills: list[TaxonomySkill] = []
     seen: dict[str, str] = {}
     for category, entries in (data.get("skills") or {}).items():
@@ -107,8 +123,16 @@ def parse_taxonomy(text: str) -> Taxonomy:
             except re.error as problem:
                 raise TaxonomyError(f"{where}: bad not_in pattern: {problem}") from problem
             implies = _strings(entry.get("implies"), where)
+            parents = _strings(entry.get("parents"), where)
             skill = TaxonomySkill(
-                name, str(category), aliases, exact, not_in, implies, bool(entry.get("soft"))
+                name,
+                str(category),
+                aliases,
+                exact,
+                not_in,
+                implies,
+                parents,
+                soft=bool(entry.get("soft")),
             )
             for alias in (*aliases, *exact):
                 key = alias if alias in exact else alias.lower()
@@ -118,11 +142,7 @@ def parse_taxonomy(text: str) -> Taxonomy:
             skills.append(skill)
     if len({s.slug for s in skills}) != len(skills):
         raise TaxonomyError("two skills share a name")
-    names = {s.name for s in skills}
-    for skill in skills:
-        for implied in skill.implies:
-            if implied not in names or implied == skill.name:
-                raise TaxonomyError(f"{skill.name}: implies unknown skill {implied!r}")
+    skills = _with_closures(skills)
     roles = []
     for entry in data.get("roles") or []:
         title = entry["title"]
@@ -132,7 +152,34 @@ def parse_taxonomy(text: str) -> Taxonomy:
             raise TaxonomyError(f"{title}: bad pattern: {problem}") from problem
         roles.append(RoleRule(title, patterns, _strings(entry.get("aliases"), title)))
     seniority = _strings(data.get("seniority_words"), "seniority_words")
-    return Taxonomy(tuple(skills), tuple(roles), seniority)
+    return Taxonomy(tuple(skills), tuple(roles), seniority, int(version))
+
+
+def _with_closures(skills: list[TaxonomySkill]) -> list[TaxonomySkill]:
+    """Each skill with `implies` widened to everything it counts for, after checking the graph:
+    every parent and implied skill exists (no orphans) and no skill is its own ancestor."""
+    names = {s.name for s in skills}
+    for skill in skills:
+        for kind, targets in (("parent", skill.parents), ("implied skill", skill.implies)):
+            for target in targets:
+                if target not in names or target == skill.name:
+                    raise TaxonomyError(f"{skill.name}: unknown {kind} {target!r}")
+    direct = {s.name: (*s.parents, *s.implies) for s in skills}
+    closures: dict[str, tuple[str, ...]] = {}
+
+    def closure(name: str, path: tuple[str, ...]) -> tuple[str, ...]:
+        if name in path:
+            cycle = " -> ".join((*path[path.index(name) :], name))
+            raise TaxonomyError(f"the skills graph has a cycle: {cycle}")
+        if name not in closures:
+            found: dict[str, None] = {}
+            for target in direct[name]:
+                found[target] = None
+                found.update(dict.fromkeys(closure(target, (*path, name))))
+            closures[name] = tuple(found)
+        return closures[name]
+
+    return [replace(skill, implies=closure(skill.name, ())) for skill in skills]
 
 
 @lru_cache(maxsize=4)

@@ -72,12 +72,6 @@ async def recorder() -> AsyncIterator[Recorder]:
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
-
-
-@pytest.fixture
 async def server(sqlite_engine: AsyncEngine, stub: SlackStub) -> AsyncIterator[str]:
     """The whole app (every feature) over HTTP, with a small body limit."""
     url = sqlite_engine.url.render_as_string(hide_password=False)
@@ -229,7 +223,13 @@ def malformed_bodies(recorder_url: str) -> Iterator[tuple[str, bytes, str]]:
     yield "payload is not JSON", urlencode({"payload": "{oops"}).encode(), FORM
     yield "a form body sent as JSON", slash_command_body("role").encode(), JSON
     yield "a view without type", payload_form(view_without_type).encode(), FORM
-    yield "team is text", payload_form({"type": "block_actions", "team": "T0"}).encode(), FORM
+    yield "team is a number", payload_form({"type": "block_actions", "team": 7}).encode(), FORM
+    yield (
+        "a button press without actions",
+        payload_form({"type": "block_actions", "actions": []}).encode(),
+        FORM,
+    )
+    yield "JSON nested 50,000 deep", b"[" * 50_000, JSON
     yield (
         "an event that is text",
         json.dumps({"type": "event_callback", "event": "x"}).encode(),

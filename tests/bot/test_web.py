@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,12 +22,6 @@ from tests.bot import standin
 from tests.slack_helpers import SIGNING_SECRET, serving, settings_for_stub
 
 STANDIN = (standin,)
-
-
-@pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
 
 
 @pytest.fixture
@@ -126,6 +121,7 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
         slack_bot_token=None,
         slack_client_id="111.222",
         slack_client_secret="client-secret",
+        token_key=Fernet.generate_key().decode(),
     )
     web = SkillGapWeb(settings, engine=sqlite_engine, features=STANDIN)
     async with serving(web) as base_url, aiohttp.ClientSession() as session:
@@ -154,8 +150,11 @@ async def test_oauth_install_stores_the_installation_and_serves_that_workspace(
                 await connection.execute(select(slack_bots.c.team_id, slack_bots.c.bot_token))
             ).all()
         assert installs == 1
-        [(team_id, bot_token)] = bots
+        [(team_id, stored_token)] = bots
         assert team_id == "T0OAUTH"
+        # Kept sealed: the token Slack handed out is not in the store.
+        bot_token = exchange.response["access_token"]
+        assert stored_token.startswith("fernet:") and bot_token not in stored_token
 
         user = SlackUser(team_id="T0OAUTH")
         body = slash_command_body("dm", user=user, response_url=stub.response_url("r"))

@@ -57,9 +57,13 @@ async def test_text_check_sends_feedback_by_dm_to_the_requester_only(
     feedback = dm.text_content()
     # essentials had and lacking, from the April 2026 report
     assert "Essential skills you have" in feedback and "✓ Python" in feedback
-    assert "✓ Cloud Platforms" in feedback  # "aws" is one of the cloud platforms
-    assert "✗ Machine Learning" in feedback and "✗ Problem Solving" in feedback
-    # the advantage: a scarce skill held, with demand vs supply
+    # families are credited through the members held, and say which one earned them
+    assert "✓ Cloud Platforms — via AWS" in feedback
+    assert "✓ Machine Learning — via PyTorch" in feedback
+    assert "✓ Large Language Models — via Retrieval-Augmented Generation" in feedback
+    assert "✗ Machine Learning" not in feedback and "✗ Problem Solving" in feedback
+    # a bare LoRA is not the scarce "Model Fine-Tuning at Scale": it stays among those lacking
+    assert "None of this role's scarce skills yet" in feedback
     assert "Model Fine-Tuning at Scale: 45% of employers want it, 12% of candidates" in feedback
     # what to learn next, with figures, emerging marked
     assert "Production LLM Deployment*: 75% of employers want it, 25%" in feedback
@@ -70,12 +74,12 @@ async def test_text_check_sends_feedback_by_dm_to_the_requester_only(
     assert "£650/day" in feedback and "£750/day" in feedback
     assert "not a forecast of your own pay" in feedback
     assert "Senior AI Engineer" in feedback
-    assert "“cobol”" in feedback
+    assert "`cobol`" in feedback
     assert "UK market report, April 2026" in feedback
     # the ephemeral note, with the term it didn't know
     [note] = answer.response_url_posts
     assert note.args["response_type"] == "ephemeral"
-    assert "sent you a DM" in note.text_content() and "“cobol”" in note.text_content()
+    assert "sent you a DM" in note.text_content() and "`cobol`" in note.text_content()
     _no_channel_posts(answer, slack_app)
     # nothing is kept without the person asking
     assert await load_profile(slack_app.engine, ME.team_id, ME.user_id) is None
@@ -87,7 +91,7 @@ async def test_unknown_terms_are_listed_back_never_dropped(slack_app: SlackAppHa
     text = answer.text
     assert "couldn't recognise any skills" in text
     for term in ("fortran", "underwater basket weaving", "jav"):
-        assert f"“{term}”" in text
+        assert f"`{term}`" in text
 
 
 async def test_hostile_terms_are_echoed_safely(slack_app: SlackAppHarness) -> None:
@@ -101,7 +105,7 @@ async def test_an_unknown_role_is_asked_back_and_nothing_is_checked(
 ) -> None:
     answer = await slack_app.command("check python, aws for underwater welder")
     assert not answer.calls_to("chat.postMessage")
-    assert "doesn't know the role “underwater welder”" in answer.text
+    assert "doesn't know the role `underwater welder`" in answer.text
 
 
 async def test_bare_check_opens_the_modal_prefilled_from_the_saved_profile(

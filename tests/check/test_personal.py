@@ -43,11 +43,12 @@ async def test_coverage_counts_essentials_double_and_shows_its_arithmetic(
     check = await check_skills(MarketReader(sqlite_engine), [PYTHON, FINE_TUNING], "ai-engineer")
     assert check is not None
     coverage = check.coverage
-    # The April report lists 5 essential skills and 8 others (gaps and emerging, merged).
-    assert (coverage.essential_total, coverage.other_total) == (5, 8)
-    assert (coverage.essential_held, coverage.other_held) == (1, 1)
-    assert coverage.percent == round(100 * (2 * 1 + 1) / (2 * 5 + 8))
-    assert coverage.formula.endswith("= 3/18")
+    # The April report lists 5 essential skills and 9 others (gaps and emerging, merged).
+    assert (coverage.essential_total, coverage.other_total) == (5, 9)
+    # Fine-tuning at scale is fine-tuning, which is LLM work: both families are credited.
+    assert (coverage.essential_held, coverage.other_held) == (2, 2)
+    assert coverage.percent == round(100 * (2 * 2 + 2) / (2 * 5 + 9))
+    assert coverage.formula.endswith("= 6/19")
     assert [s.name for s in check.gaps_held] == ["Model Fine-Tuning at Scale"]
     assert check.next_step == "Senior AI Engineer"
     assert check.salary is not None and check.salary.median == 75_000
@@ -69,8 +70,74 @@ async def test_next_skills_lead_with_two_essentials_then_demand_times_scarcity(
         "AI Evaluation & Safety",
     ]
     assert check.next_skills[2].opportunity == 50.7
-    assert check.next_skills[3].emerging  # marked as emerging
+    assert check.next_skills[4].emerging  # marked as emerging
     assert "Production LLM Deployment" not in [name for name, _ in chosen]  # already held
+    # Production LLM Deployment is LLM work: the family is credited, and never suggested.
+    assert "Large Language Models" in [s.name for s in check.essential_held]
+    assert check.credited_via["large-language-models"] == PROD_LLM
+    assert [name for name, _ in chosen[:2]] == ["Machine Learning", "Cloud Platforms"]
+
+
+async def test_the_issue_check_credits_families_through_their_members(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    held = [
+        PYTHON,
+        Candidate("pytorch", "PyTorch"),
+        Candidate("kubernetes", "Kubernetes"),
+        Candidate("retrieval-augmented-generation", "Retrieval-Augmented Generation"),
+        Candidate("langchain", "LangChain"),
+        Candidate("aws", "AWS"),
+    ]
+    check = await check_skills(MarketReader(sqlite_engine), held, "ai-engineer")
+    assert check is not None
+    assert [s.name for s in check.essential_held] == [
+        "Python",
+        "Machine Learning",
+        "Cloud Platforms",
+        "Large Language Models",
+    ]
+    via = {slug: member.name for slug, member in check.credited_via.items()}
+    assert via == {
+        "machine-learning": "PyTorch",
+        "cloud-platforms": "AWS",
+        "large-language-models": "Retrieval-Augmented Generation",
+    }
+    assert (check.coverage.essential_held, check.coverage.percent) == (4, round(100 * 8 / 19))
+    suggested = {n.stat.name for n in check.next_skills}
+    assert not suggested & {"Machine Learning", "Cloud Platforms", "Large Language Models"}
+    # A family's members never earn a stricter skill they do not imply.
+    assert "Production LLM Deployment" not in [s.name for s in check.gaps_held]
+    # Members that earned a listed family are not "also on your list".
+    assert [c.name for c in check.unlisted] == ["Kubernetes"]
+    # The report's examples of a family come with it.
+    assert check.examples["cloud-platforms"] == ("AWS", "GCP", "Azure")
+
+
+async def test_an_ai_engineers_cv_fits_ai_engineer_better_than_data_engineer(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await store_documents(sqlite_engine, [DATA_ENGINEER])
+    held = [
+        PYTHON,
+        Candidate("pytorch", "PyTorch"),
+        Candidate("kubernetes", "Kubernetes"),
+        Candidate("retrieval-augmented-generation", "Retrieval-Augmented Generation"),
+        Candidate("langchain", "LangChain"),
+        Candidate("aws", "AWS"),
+    ]
+    check = await check_skills(MarketReader(sqlite_engine, recheck_seconds=0), held, "ai-engineer")
+    assert check is not None and check.best_fit is not None
+    assert check.best_fit.title == "AI Engineer"
+
+
+async def test_a_family_held_does_not_credit_its_members(sqlite_engine: AsyncEngine) -> None:
+    held = [Candidate("fine-tuning", "Fine-Tuning"), Candidate("lora", "LoRA")]
+    check = await check_skills(MarketReader(sqlite_engine), held, "ai-engineer")
+    assert check is not None
+    assert "Model Fine-Tuning at Scale" not in [s.name for s in check.gaps_held]
+    assert "Model Fine-Tuning at Scale" in [s.name for s in check.gaps_lacking]
+    assert "Fine-Tuning" in [s.name for s in check.emerging_held]
 
 
 async def test_best_fit_compares_every_role_with_figures(sqlite_engine: AsyncEngine) -> None:

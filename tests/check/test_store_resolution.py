@@ -11,7 +11,10 @@ from db.market import MarketReader
 REPORT_CASES = [
     ("Python", "Python"),
     ("pyhton", "Python"),
-    ("LoRA", "Model Fine-Tuning at Scale"),
+    ("LoRA", "LoRA"),
+    ("model fine-tuning", "Fine-Tuning"),
+    ("model fine-tuning at scale", "Model Fine-Tuning at Scale"),
+    ("aws", "AWS"),
     ("production llm deployment", "Production LLM Deployment"),
     ("AI Safety & Evaluation", "AI Evaluation & Safety"),
     ("LLMs", "Large Language Models"),

@@ -37,12 +37,24 @@ def reference_checksum(document: SnapshotDocument) -> str:
         "period": [document.period_start, document.period_end],
         "sample": [document.sample_size, document.supply_sample_size],
         "pay": sorted(
-            (asdict(pay) for pay in document.pay), key=lambda p: (str(p["kind"]), p["region"])
+            # A qualifier ("around") counts only where given: checksums stored before it existed
+            # stay valid.
+            (
+                {k: v for k, v in asdict(pay).items() if k != "qualifier" or v}
+                for pay in document.pay
+            ),
+            key=lambda p: (str(p["kind"]), p["region"]),
         ),
         "skills": sorted(
             (
-                {key: value for key, value in asdict(skill).items() if key != "note"}
+                {
+                    key: value
+                    for key, value in asdict(skill).items()
+                    if key not in ("note", "members")
+                }
                 | {"name": slugify.__wrapped__(skill.name), "aliases": sorted(skill.aliases)}
+                # A family's examples came later: only snapshots that give some carry them.
+                | ({"members": sorted(skill.members)} if skill.members else {})
                 for skill in document.skills
             ),
             key=lambda s: s["name"],
@@ -84,6 +96,7 @@ skill_documents = st.builds(
     rank=maybe_int,
     sample_size=maybe_int,
     note=text,
+    members=st.lists(names | text, max_size=3).map(tuple),
 )
 snapshot_documents = st.builds(
     SnapshotDocument,

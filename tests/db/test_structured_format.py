@@ -67,7 +67,10 @@ def test_valid_file_loads() -> None:
 def test_bundled_file_loads() -> None:
     text = BUNDLED_APRIL.read_text(encoding="utf-8")
     document = parse_structured(text, BUNDLED_APRIL.name)
-    assert len(document.skills) == 13 and len(document.pay) == 4
+    assert len(document.skills) == 14 and len(document.pay) == 4
+    members = {skill.name: skill.members for skill in document.skills if skill.members}
+    assert members["Cloud Platforms"] == ("AWS", "GCP", "Azure")
+    assert members["Fine-Tuning"] == ("LoRA", "QLoRA")
 
 
 def test_unknown_version_is_refused() -> None:
@@ -107,7 +110,7 @@ def test_duplicated_skill_is_refused() -> None:
 
 
 def test_alias_spellings_count_as_the_same_skill() -> None:
-    text = VALID + "  - {name: LoRA}\n  - {name: Model Fine-Tuning at Scale}\n"
+    text = VALID + "  - {name: Model Fine-Tuning}\n  - {name: Fine-Tuning}\n"
     [problem] = _refused(text)
     assert "listed twice" in problem.message
 
@@ -185,7 +188,8 @@ def test_documented_example_is_valid() -> None:
     docs = Path(__file__).parent.parent.parent / "docs" / "data-format.md"
     example = docs.read_text(encoding="utf-8").split("```yaml\n", 1)[1].split("```", 1)[0]
     document = parse_structured(example, "data-format.md")
-    assert document.skills[0].aliases == ("Fine-Tuning", "LoRA", "Model Fine-Tuning", "QLoRA")
+    assert document.skills[0].aliases == ("Fine-Tuning at Scale",)
+    assert document.skills[0].members == ("Distributed Fine-Tuning",)
     assert document.pay[0].p10 == 52000
 
 

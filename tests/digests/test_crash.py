@@ -64,6 +64,17 @@ async def start_worker(
     )
 
 
+async def start_and_kill_9(
+    harness: DigestHarness, url: str, directory: Path, kill_now: asyncio.Event, *arguments: str
+) -> None:
+    """Start a worker and SIGKILL it the moment `kill_now` is set."""
+    worker = await start_worker(harness, url, directory, *arguments)
+    await asyncio.wait_for(kill_now.wait(), timeout=60)
+    worker.send_signal(signal.SIGKILL)
+    await worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+
+
 async def subscribe_and_tick(harness: DigestHarness, channels: list[str]) -> None:
     with time_machine.travel(SUBSCRIBED, tick=False):
         for channel in channels:
@@ -96,11 +107,7 @@ async def test_kill_9_mid_run_then_restart_delivers_each_channel_once(
         return None
 
     harness.stub.add_rule(slow_posts)
-    first = await start_worker(harness, database_url, tmp_path, "--concurrency", "2")
-    await asyncio.wait_for(kill_now.wait(), timeout=60)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
-    assert first.returncode == -signal.SIGKILL
+    await start_and_kill_9(harness, database_url, tmp_path, kill_now, "--concurrency", "2")
     await asyncio.sleep(0.5)  # let the posts already in flight land in the channel
     before_restart = {channel: len(harness.digests_in(channel)) for channel in channels}
     assert 0 < sum(before_restart.values()) < len(channels)
@@ -216,10 +223,7 @@ async def test_kill_9_while_the_chart_upload_completes_posts_neither_twice(
         return None
 
     harness.stub.add_rule(slow_completion)
-    first = await start_worker(harness, database_url, tmp_path, "--concurrency", "1")
-    await asyncio.wait_for(kill_now.wait(), timeout=60)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
+    await start_and_kill_9(harness, database_url, tmp_path, kill_now, "--concurrency", "1")
     await asyncio.sleep(0.6)  # the completion in flight lands in the thread
     assert sum(len(charts_shared_in(harness, channel)) for channel in channels) == 1
 

@@ -219,6 +219,7 @@ async def test_a_long_digest_continues_in_its_thread(harness: DigestHarness) -> 
                 name=f"Skill {number}-{index} " + "with a very long descriptive name " * 4,
                 demand_pct=10 + index,
                 supply_pct=5,
+                is_emerging=True,  # a report's new skills are emerging only when it says so
             )
             for index in range(12)
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -52,6 +52,30 @@ def adzuna_ad(number: int, *, created: datetime | None = None) -> dict[str, Any]
     }
 
 
+class LocalServer:
+    """An aiohttp app on a free port of this machine, for `async with`."""
+
+    server: TestServer | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def url_of(self, path: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        self.routes(app)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        await self.server.close()
+
+
 @dataclass
 class Scripted:
     """Answers to give before the normal ones: (status, headers, body text)."""
@@ -65,7 +89,7 @@ class Scripted:
         return web.Response(status=status, headers=headers, text=body)
 
 
-class AdzunaStandIn:
+class AdzunaStandIn(LocalServer):
     def __init__(self) -> None:
         self.ads: list[dict[str, Any]] = []
         self.requests: list[dict[str, str]] = []
@@ -73,7 +97,6 @@ class AdzunaStandIn:
         # Answers for one page only, by page number: e.g. {"2": Scripted([(429, …)])}.
         self.page_script: dict[str, Scripted] = {}
         self.refuse_keys = False
-        self.server: TestServer | None = None
 
     def add_ads(self, first: int, count: int) -> None:
         self.ads += [adzuna_ad(number) for number in range(first, first + count)]
@@ -108,19 +131,10 @@ class AdzunaStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("/v1/api"))
+        return self.url_of("/v1/api")
 
-    async def __aenter__(self) -> AdzunaStandIn:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/api/jobs/{country}/search/{page}", self.search)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        await self.server.close()
 
 
 def reed_result(number: int) -> dict[str, Any]:
@@ -160,12 +174,11 @@ def reed_detail(number: int) -> dict[str, Any]:
     }
 
 
-class ReedStandIn:
+class ReedStandIn(LocalServer):
     def __init__(self) -> None:
         self.numbers: list[int] = []
         self.requests: list[dict[str, str]] = []
         self.script = Scripted()
-        self.server: TestServer | None = None
 
     def add_ads(self, first: int, count: int) -> None:
         self.numbers += list(range(first, first + count))
@@ -206,20 +219,11 @@ class ReedStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("/api/1.0"))
+        return self.url_of("/api/1.0")
 
-    async def __aenter__(self) -> ReedStandIn:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/1.0/search", self.search)
         app.router.add_get("/api/1.0/jobs/{job}", self.detail)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        await self.server.close()
 
 
 class FakeTime:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from db.engine import session_factory
 from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
 from db.feeds.fetching import ADZUNA_LIMITS
+from db.ingest.pipeline import Ingestor
 from db.models import MarketSnapshot, PayKind
 from tests.feeds.helpers import TEAM, FeedHarness, ads_of, config_for, harness, stored_ads
 from tests.feeds.standins import AdzunaStandIn, Scripted
@@ -27,8 +30,9 @@ async def adzuna() -> AsyncIterator[AdzunaStandIn]:
 
 
 @pytest.fixture
-def feeds(sqlite_engine: AsyncEngine, adzuna: AdzunaStandIn) -> FeedHarness:
-    return harness(sqlite_engine, config_for(adzuna.url))
+def feeds(engine: AsyncEngine, adzuna: AdzunaStandIn) -> FeedHarness:
+    """On SQLite and on PostgreSQL."""
+    return harness(engine, config_for(adzuna.url))
 
 
 async def test_pages_then_stops_at_the_ads_it_already_has(
@@ -42,6 +46,8 @@ async def test_pages_then_stops_at_the_ads_it_already_has(
     assert {r["results_per_page"] for r in adzuna.requests} == {"50"}
     assert {r["sort_by"] for r in adzuna.requests} == {"date"}
     assert adzuna.requests[0]["what"] == "ai engineer"
+
+    assert feeds.heartbeats == 3  # one per page stored: a long run keeps its lease
 
     adzuna.requests.clear()
     adzuna.add_ads(120, 10)
@@ -225,3 +231,18 @@ async def test_salaries_and_places_are_read_from_adzunas_fields(
     assert london.is_london and london.pay_kind == PayKind.ANNUAL
     assert london.pay_value == (61500 + 71500) / 2
     assert not ads["id:adzuna-4000000001"].is_london
+
+
+async def test_ads_already_ingested_from_an_export_count_as_known(
+    feeds: FeedHarness, adzuna: AdzunaStandIn, tmp_path: Path
+) -> None:
+    # The same Adzuna records, exported earlier and ingested as a file (their own ids).
+    adzuna.add_ads(0, 20)
+    export = tmp_path / "adzuna-export.jsonl"
+    export.write_text("".join(json.dumps(ad) + "\n" for ad in adzuna.ads))
+    ingested = await Ingestor(feeds.engine, team_id=TEAM).ingest_postings([export])
+    assert ingested.stored == 20
+    feed = await feeds.add(FeedKind.ADZUNA, AI)
+    result = await feeds.run(feed)
+    assert (result.new, result.known) == (0, 20)  # the same words: the same ads
+    assert await stored_ads(feeds.engine) == 20

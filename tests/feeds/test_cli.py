@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from bot.cli import app
+from db.engine import create_engine
+from db.feeds import store
+from db.settings import load_settings
 from tests.feeds.standins import APP_ID, APP_KEY, AdzunaStandIn
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -46,6 +53,17 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, adzuna: AdzunaStand
     monkeypatch.setenv("ADZUNA_APP_ID", APP_ID)
     monkeypatch.setenv("ADZUNA_APP_KEY", APP_KEY)
     return database
+
+
+def _with_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    async def go() -> T:
+        engine = create_engine(load_settings().database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -88,7 +106,10 @@ def test_a_wrong_key_is_one_clear_line_and_a_failing_status(
 ) -> None:
     adzuna.add_ads(0, 5)
     monkeypatch.setenv("ADZUNA_APP_KEY", "wrong-key")
-    invoke("feeds", "add", "adzuna", "--what", "ai engineer", "--team", "T0TEAM")
+    added = invoke(
+        "feeds", "add", "adzuna", "--what", "ai engineer", "--team", "T0TEAM", "--admin", "U0ADM"
+    )
+    assert added[0] == 0
     invoke("feeds", "add", "folder", str(cli_env.parent))
     code, out, err = invoke("feeds", "run", "--all")
     assert code == 1
@@ -102,6 +123,13 @@ def test_a_wrong_key_is_one_clear_line_and_a_failing_status(
     assert out == "Feed 2: 0 new, 0 already known (0 request(s)).\n"
     code, out, _ = invoke("feeds", "list")
     assert "next run: none, stopped: Adzuna refused the key" in out
+    # A stopped feed is left out of --all (saying so) until it is run by its number.
+    code, out, err = invoke("feeds", "run", "--all")
+    assert (code, err) == (0, "")
+    assert out.startswith("Feed 1: stopped, not run (Adzuna refused the key (HTTP 401)")
+    assert len(adzuna.requests) == 1
+    stored = _with_engine(lambda engine: store.get_feed(engine, 1))
+    assert stored is not None and stored.added_by == "U0ADM"
 
 
 def test_bad_input_gets_one_line_and_no_traceback(cli_env: Path, tmp_path: Path) -> None:
@@ -119,17 +147,27 @@ def test_bad_input_gets_one_line_and_no_traceback(cli_env: Path, tmp_path: Path)
             f"{str(tmp_path / 'missing')!r} is not a folder this machine can read.\n",
         ),
         (
+            ("feeds", "add", "adzuna", "--what", "ai", "--admin", "@bob"),
+            None,
+        ),
+        (
             ("feeds", "add", "adzuna", "--what", "ai", "--every", "hourly"),
             "unknown schedule 'hourly'; use daily or weekly.\n",
         ),
     ]
     for args, message in cases:
         code, _, err = invoke(*args)
+        if message is None:  # refused by the option's own check, as typer words it
+            assert code == 2 and "expected a Slack user id such as U0123ABCD" in err
+            assert "Traceback" not in err
+            continue
         assert (code, err) == (1, message), args
 
 
-def test_remove(cli_env: Path) -> None:
-    invoke("feeds", "add", "reed", "--keywords", "ml engineer", "--every", "weekly")
+def test_remove(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REED_API_KEY", raising=False)
+    code, _, err = invoke("feeds", "add", "reed", "--keywords", "ml engineer", "--every", "weekly")
+    assert code == 0 and err == "REED_API_KEY is not set: its runs will fail until it is.\n"
     code, out, _ = invoke("feeds", "list")
     assert 'Feed 1: Reed "ml engineer", public, weekly on Mon at 04:30 Europe/London' in out
     code, out, _ = invoke("feeds", "remove", "1")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.feed_models import FeedKind
@@ -17,7 +16,7 @@ from db.feeds.fetching import Budget, BudgetSpent, Limits
 from db.feeds.url import check_url
 from db.models import PayKind
 from tests.feeds.helpers import FeedHarness, ads_of, config_for, harness, stored_ads
-from tests.feeds.standins import ReedStandIn, adzuna_ad
+from tests.feeds.standins import LocalServer, ReedStandIn, adzuna_ad
 
 
 @pytest.fixture
@@ -100,14 +99,13 @@ def feeds_time_engine(sqlite_engine: AsyncEngine) -> tuple[FeedHarness, AsyncEng
     return harness(sqlite_engine, config_for()), sqlite_engine
 
 
-class FileServer:
+class FileServer(LocalServer):
     """Serves one CSV or JSON Lines body with an ETag, answering 304 when it matches."""
 
     def __init__(self) -> None:
         self.body = b""
         self.etag = '"v1"'
         self.requests: list[dict[str, str]] = []
-        self.server: TestServer | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(dict(request.headers))
@@ -115,16 +113,8 @@ class FileServer:
             return web.Response(status=304)
         return web.Response(body=self.body, headers={"ETag": self.etag})
 
-    async def __aenter__(self) -> FileServer:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/export.jsonl", self.handle)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        await self.server.close()
 
 
 def _jsonl(numbers: range) -> bytes:
@@ -135,10 +125,9 @@ async def test_url_feed_fetches_again_only_when_the_file_changed(
     sqlite_engine: AsyncEngine,
 ) -> None:
     async with FileServer() as files:
-        assert files.server is not None
         files.body = _jsonl(range(0, 12))
         feeds = harness(sqlite_engine, config_for())
-        url = str(files.server.make_url("/export.jsonl"))
+        url = files.url_of("/export.jsonl")
         feed = await feeds.add(FeedKind.URL, {"url": url})
         assert (await feeds.run(feed)).new == 12
         unchanged = await feeds.run(feed)

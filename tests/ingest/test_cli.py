@@ -75,7 +75,8 @@ def test_postings_explain_prints_one_json_line_per_ad(cli_env: Path, tmp_path: P
             {
                 "id": "a1",
                 "title": "Senior LLM Engineer",
-                "description": "RAG with LangChain. Our R&D team has a go-to-market plan.",
+                "description": "RAG with LangChain, PyTorch on AWS. Our R&D team has a "
+                "go-to-market plan.",
                 "created": "2026-04-01",
                 "salary": "£500 - £550 per day inside IR35",
                 "contract_type": "contract",
@@ -98,13 +99,22 @@ def test_postings_explain_prints_one_json_line_per_ad(cli_env: Path, tmp_path: P
         {
             "id": "a1",
             "role": "AI Engineer",
-            "skills": ["LangChain", "Large Language Models", "Retrieval-Augmented Generation"],
+            "skills": [
+                "AWS",
+                "LangChain",
+                "Large Language Models",
+                "PyTorch",
+                "Retrieval-Augmented Generation",
+            ],
+            # Implied by what it names: LLMs is named in the title, so it is not repeated.
+            "families": ["Cloud Platforms", "Deep Learning", "Machine Learning"],
             "salary": {"kind": "daily", "low": 500.0, "high": 550.0},
         },
         {
             "id": "a2",
             "role": None,
             "skills": [],
+            "families": [],
             "salary": {"kind": None, "low": None, "high": None},
         },
     ]

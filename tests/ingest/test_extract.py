@@ -28,6 +28,11 @@ def names(text: str) -> set[str]:
     return {skill.name for skill in EXTRACTOR.skills(text)}
 
 
+def named(text: str) -> set[str]:
+    """The skills the text names itself, without the families they imply."""
+    return {match.skill.name for match in EXTRACTOR.matches(text)}
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -59,24 +64,51 @@ def test_ordinary_words_are_not_skills(text: str) -> None:
         ("React Native apps", {"React Native"}),
         ("React and Redux", {"React", "Redux"}),
         ("Build RAG pipelines", {"Retrieval-Augmented Generation"}),
-        ("fine-tuning, fine tuning and finetuning", {"Model Fine-Tuning at Scale"}),
-        ("LoRA/QLoRA adapters", {"Model Fine-Tuning at Scale"}),
-        ("Kubernetes (k8s) on AWS", {"Kubernetes", "Cloud Platforms"}),
-        ("vector databases such as Pinecone", {"Vector Database Optimisation", "Pinecone"}),
+        ("fine-tuning, fine tuning and finetuning", {"Fine-Tuning"}),
+        ("LoRA/QLoRA adapters", {"LoRA", "QLoRA"}),
+        ("fine-tuning at scale for clients", {"Model Fine-Tuning at Scale"}),
+        ("Kubernetes (k8s) on AWS", {"Kubernetes", "AWS"}),
+        ("Azure or GCP (Google Cloud Platform)", {"Azure", "GCP"}),
+        ("vector databases such as Pinecone", {"Vector Databases", "Pinecone"}),
+        ("HNSW index tuning", {"Vector Database Optimisation"}),
         (
             "LangChain, LlamaIndex, LangGraph and CrewAI",
-            {"LangChain", "LlamaIndex", "Agentic AI Frameworks"},
+            {"LangChain", "LlamaIndex", "LangGraph", "CrewAI"},
         ),
         ("PYTHON and python3", {"Python"}),
     ],
 )
 def test_skills_are_found(text: str, expected: set[str]) -> None:
-    assert names(text) == expected
+    assert named(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PyTorch", {"PyTorch", "Deep Learning", "Machine Learning"}),
+        ("Amazon Bedrock", {"Amazon Bedrock", "AWS", "Cloud Platforms"}),
+        ("LoRA", {"LoRA", "Fine-Tuning", "Large Language Models"}),
+        ("AWS, GCP and Azure", {"AWS", "GCP", "Azure", "Cloud Platforms"}),
+        ("LangGraph or CrewAI", {"LangGraph", "CrewAI", "Agentic AI Frameworks"}),
+        ("pgvector and Qdrant", {"pgvector", "Qdrant", "Vector Databases"}),
+    ],
+)
+def test_a_mention_counts_for_every_family_above_it_once(text: str, expected: set[str]) -> None:
+    found = [skill.name for skill in EXTRACTOR.skills(text)]
+    assert set(found) == expected
+    assert len(found) == len(set(found))
+    slugs = EXTRACTOR.skill_slugs(text)
+    assert {skill.slug for skill in EXTRACTOR.skills(text)} == set(slugs)
+
+
+def test_bare_lora_is_not_fine_tuning_at_scale() -> None:
+    assert "Model Fine-Tuning at Scale" not in names("Fine-tune models with LoRA and QLoRA")
 
 
 def test_one_result_per_skill_in_order_of_mention() -> None:
     found = [s.name for s in EXTRACTOR.skills("Python, then PyTorch, then Python again")]
-    assert found == ["Python", "PyTorch"]
+    # Named skills first, in order, then the families they imply.
+    assert found == ["Python", "PyTorch", "Deep Learning", "Machine Learning"]
 
 
 def test_matches_do_not_cross_word_boundaries() -> None:

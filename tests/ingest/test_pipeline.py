@@ -128,8 +128,10 @@ async def test_exact_demand_and_pay_figures(engine: AsyncEngine, tmp_path: Path)
     low, high = wilson_interval(5, 10)
     assert (rag.demand_low_pct, rag.demand_high_pct) == (round(low, 1), round(high, 1))
     assert (rag.demand_low_pct, rag.demand_high_pct) == (23.7, 76.3)
-    # "LLM Engineer" titles (five of ten) mention LLMs; Kubernetes (two ads) is below the minimum.
-    assert figures["Large Language Models"].demand_pct == 50.0
+    # "LLM Engineer" titles (ads 0, 2, 4, 6, 8) name LLMs; RAG (ads 0-4) is LLM work, so the
+    # family counts once for each ad that names it or a member: 7 of 10, never twice.
+    # Kubernetes (two ads) is below the minimum.
+    assert figures["Large Language Models"].demand_pct == 70.0
     assert figures["Python"].rank == 1 and figures["Python"].is_essential
 
     async with session_factory(engine)() as session:
@@ -402,7 +404,8 @@ async def test_worker_processes_give_the_same_figures(
     ).ingest_postings([path])
     assert (parallel.stored, parallel.duplicates) == (inline.stored, inline.duplicates) == (22, 1)
     parallel_figures = await _figures_for(sqlite_engine, "PARALLEL")
-    assert len(parallel_figures) == 7  # Python, RAG, LLMs in W14; and Generative AI, agents in W15
+    # Python, RAG, LLMs in W14; and Generative AI, LangGraph, its family and LLMs in W15
+    assert len(parallel_figures) == 9
     assert parallel_figures == await _figures_for(sqlite_engine, "INLINE")
 
 
@@ -435,17 +438,17 @@ async def test_cooccurring_skills_are_read_back_for_the_team_only(
     partners = await cooccurring_skills(
         empty_engine, weekly.id, TEAM, skill_slug="retrieval-augmented-generation"
     )
-    # RAG is in ads 0-4; three of them are "LLM Engineer" ads (titles count too).
+    # RAG is in ads 0-4, each of which also counts for its family, LLMs.
     assert [(p.other, p.ads, p.share_pct) for p in partners] == [
+        ("Large Language Models", 5, 100.0),
         ("Python", 5, 100.0),
-        ("Large Language Models", 3, 60.0),
     ]
     python = await cooccurring_skills(empty_engine, weekly.id, TEAM, skill_slug="python")
     assert {(p.other, p.ads) for p in python} == {
-        ("Large Language Models", 5),
+        ("Large Language Models", 7),
         ("Retrieval-Augmented Generation", 5),
     }
-    assert python[0].share_pct == 50.0
+    assert python[0].share_pct == 70.0
     assert await cooccurring_skills(empty_engine, weekly.id, "T_OTHER") == []
 
 

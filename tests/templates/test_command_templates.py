@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commands.help import HelpGroup
 from commands.router import CommandRequest, Subcommand
+from commands.skill import RelatedSkill
 from db.importers.document import PayDocument, RoleDocument, SkillDocument, SnapshotDocument
 from db.importers.store import store_documents
 from db.market_figures import (
@@ -159,6 +160,9 @@ def test_suggestions_roles_skill_path_and_home_render_hostile_names(name: str):
                 stats.snapshot, (CooccurringSkill(name, name, "s", 3, 50.0),) * 5
             ),
             groups=groups,
+            families=[RelatedSkill(name, "f", None)],
+            members=[RelatedSkill(name, "m", None)] * 3,
+            more_members=4,
             title=name,
             typed=name,
             region_note="",
