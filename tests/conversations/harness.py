@@ -52,7 +52,7 @@ REFUSING_WORDS = (
     "didn't work",
     "Nothing changed",
     "doesn't know",
-    "no figures",
+    "but has no figures",
     "Only a workspace admin",
     "not something I can do",
     "has no digest subscription",
