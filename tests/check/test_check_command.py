@@ -64,7 +64,12 @@ async def test_text_check_sends_feedback_by_dm_to_the_requester_only(
     assert "✗ Machine Learning" not in feedback and "✗ Problem Solving" in feedback
     # a bare LoRA is not the scarce "Model Fine-Tuning at Scale": it stays among those lacking
     assert "None of this role's scarce skills yet" in feedback
-    assert "Model Fine-Tuning at Scale: 45% of employers want it, 12% of candidates" in feedback
+    assert "Model Fine-Tuning at Scale*" in feedback  # in "learn next", so not listed twice
+    assert "45% of employers want it, 12% of candidates" in feedback
+    assert "Scarce skills you lack" not in feedback  # all five are in "learn next" already
+    # a soft skill is a closing note, never something to learn next
+    assert "Employers also ask for Problem Solving: not something a course teaches" in feedback
+    assert "*Problem Solving*" not in feedback
     # what to learn next, with figures, emerging marked
     assert "Production LLM Deployment*: 75% of employers want it, 25%" in feedback
     assert "_emerging_" in feedback
