@@ -205,7 +205,11 @@ def run(
                 return [(True, "No feeds to run.")]
         config = feed_config(settings)
         for feed in feeds:
-            outcome = await run_feed(engine, config, feed, worker="cli")
+            try:
+                outcome = await run_feed(engine, config, feed, worker="cli")
+            except store.FeedBusy as busy:
+                lines.append((False, f"{busy}."))
+                continue
             lines.append((outcome.ok, outcome.summary_line))
             lines += [(True, f"    {problem}") for problem in outcome.problems[:10]]
         return lines

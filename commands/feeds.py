@@ -26,9 +26,12 @@ async def answer_feeds(request: CommandRequest) -> SlackMessage:
     # Another workspace's feeds (and public ones) are not this admin's to see or run.
     if feed is None or feed.team_id != request.team_id:
         return render_message("problem.j2", problem="feed_unknown", feed_id=words[1])
-    outcome = await run_feed(
-        engine, feed_config(request.services.settings), feed, worker=f"slack:{request.user_id}"
-    )
+    try:
+        outcome = await run_feed(
+            engine, feed_config(request.services.settings), feed, worker=f"slack:{request.user_id}"
+        )
+    except store.FeedBusy as busy:
+        return render_message("feed_ran.j2", ok=False, line=f"{busy}.", problems=[])
     return render_message(
         "feed_ran.j2", ok=outcome.ok, line=outcome.summary_line, problems=outcome.problems
     )

@@ -89,6 +89,13 @@ class MarketReader:
         self._cache.entries[key] = value
         return value
 
+    async def data_version(self) -> tuple[Any, ...] | None:
+        """A token that changes whenever the store's market data does (any import or ingest),
+        rechecked at most every `recheck_seconds`: what is built from the data stays good while
+        it is unchanged."""
+        await self._check_version()
+        return self._cache.version
+
     async def _check_version(self) -> None:
         now = time.monotonic()
         if self._cache.version is not None and now - self._cache.checked_at < self._recheck_seconds:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from db.constants import Region
 from db.market import MarketReader
@@ -260,16 +261,21 @@ def gap_lines(latest: RoleStats, comparison: SnapshotComparison | None) -> list[
 
 
 class DigestBuilder:
-    """Builds digests from the read model, keeping each role's part for a short while.
+    """Builds digests from the read model, keeping each role's part while the data is unchanged.
 
-    Thousands of subscriptions share a handful of roles; within `ttl_seconds` a role's part
-    is built once per workspace (a team may have its own data) and reused.
+    Thousands of subscriptions share a handful of roles: a role's part is built once per
+    workspace (a team may have its own data) and reused for every channel of that workspace
+    until the store's market data changes, or `ttl_seconds` pass (its figures' ages are told
+    in months, so an hour changes nothing). A tick's deliveries, however long the rate limits
+    make them, therefore build each distinct part once.
     """
 
-    def __init__(self, market: MarketReader, *, ttl_seconds: float = 30.0) -> None:
+    def __init__(self, market: MarketReader, *, ttl_seconds: float = 3600.0) -> None:
         self.market = market
         self.ttl_seconds = ttl_seconds
-        self._parts: dict[tuple[str, str, date | None], tuple[float, RoleDigest]] = {}
+        self._parts: dict[
+            tuple[str, str, date | None], tuple[float, tuple[Any, ...] | None, RoleDigest]
+        ] = {}
 
     def forget(self) -> None:
         self._parts.clear()
@@ -293,10 +299,11 @@ class DigestBuilder:
         key = (team_id, slug, as_of)
         cached = self._parts.get(key)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
+        version = await self.market.data_version()
+        if cached is not None and now - cached[0] < self.ttl_seconds and cached[1] == version:
+            return cached[2]
         part = await self._build_role(team_id, slug, as_of)
-        self._parts[key] = (now, part)
+        self._parts[key] = (now, version, part)
         return part
 
     async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:

@@ -53,7 +53,7 @@ class FeedWork:
     tell: Tell | None = None
     clock: Callable[[], datetime] = utc_now
     sleep: Sleep = real_sleep
-    lease: timedelta = timedelta(minutes=30)
+    lease: timedelta = store.LEASE
     concurrency: int = 1  # job boards' limits are per key: runs one after another
 
     async def claim(self, worker: str, limit: int) -> list[FeedRun]:

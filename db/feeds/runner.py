@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -97,8 +98,11 @@ class FeedRunner:
         sleep: Sleep = real_sleep,
         rules: SnapshotRules | None = None,
         taxonomy: Taxonomy | None = None,
+        heartbeat: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.engine = engine
+        # Called after every page or file stored: a run that makes progress keeps its lease.
+        self.heartbeat = heartbeat
         self.config = config
         self.now = now
         self.sleep = sleep
@@ -179,6 +183,8 @@ class FeedRunner:
                         await self._store(batch, ingestor, result, Path(spool))
                         state = batch.state
                         await self._save(feed, state, run_from)
+                        if self.heartbeat is not None:
+                            await self.heartbeat()
                 except KeyRefused as refused:
                     result.error = (
                         f"{refused}: check {_KEY_NAMES.get(feed.kind, 'the key')}, then "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -81,7 +80,13 @@ async def _run(
         # Running a stopped feed is how someone says the key is fixed: try it again.
         await store.set_status(engine, feed.id, FeedStatus.ACTIVE, "", now())
         feed.status = FeedStatus.ACTIVE
-    result = await FeedRunner(engine, config, now=now, sleep=sleep).run(feed)
+    assert run.id is not None
+    run_id = run.id
+
+    async def heartbeat() -> bool:
+        return await store.renew_lease(engine, run_id, worker, now())
+
+    result = await FeedRunner(engine, config, now=now, sleep=sleep, heartbeat=heartbeat).run(feed)
     await store.finish_run(
         engine,
         run.id,
@@ -138,6 +143,3 @@ async def run_claimed(
         )
         return None
     return await _run(engine, config, feed, run, worker, now, sleep)
-
-
-LEASE = timedelta(minutes=30)

@@ -24,6 +24,13 @@ from db.feeds.schedule import FeedSchedule
 
 # A worker that died mid-run leaves its lease to run out; after this many tries, it fails.
 MAX_ATTEMPTS = 3
+# A run renews its lease after every page or file it stores, so this is the most one page
+# may take; a dead worker's run is taken over this long after its last sign of life.
+LEASE = timedelta(minutes=30)
+
+
+class FeedBusy(Exception):
+    """The feed is being run right now; the message says since when."""
 
 
 def schedule_of(feed: Feed) -> FeedSchedule:
@@ -238,6 +245,13 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+def _running_now(now: datetime) -> Any:
+    """Feeds a live lease is running: a second run at once would race the first's checkpoint."""
+    return sql_select(col(FeedRun.feed_id)).where(
+        col(FeedRun.status) == FeedRunStatus.RUNNING, col(FeedRun.lease_expires_at) >= now
+    )
+
+
 async def claim(
     engine: AsyncEngine, worker: str, now: datetime, *, lease: timedelta, limit: int
 ) -> list[FeedRun]:
@@ -246,7 +260,7 @@ async def claim(
         return []
     chosen = (
         sql_select(col(FeedRun.id))
-        .where(_claimable(now))
+        .where(_claimable(now), col(FeedRun.feed_id).not_in(_running_now(now)))
         .order_by(col(FeedRun.not_before), col(FeedRun.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -304,13 +318,44 @@ async def start_manual_run(engine: AsyncEngine, feed: Feed, now: datetime, worke
         attempts=1,
         not_before=now,
         lease_owner=worker,
-        lease_expires_at=now + timedelta(hours=6),
+        lease_expires_at=now + LEASE,
         started_at=now,
         created_at=now,
     )
     async with transaction(engine) as session:
+        running = (
+            await session.exec(
+                select(FeedRun).where(
+                    FeedRun.feed_id == feed.id,
+                    FeedRun.status == FeedRunStatus.RUNNING,
+                    col(FeedRun.lease_expires_at) >= now,
+                )
+            )
+        ).first()
+        if running is not None:
+            since = running.started_at or running.scheduled_for
+            raise FeedBusy(
+                f"Feed {feed.id} is being run now (since {since:%H:%M} UTC); "
+                f"try again when it has finished"
+            )
         session.add(run)
     return run
+
+
+async def renew_lease(engine: AsyncEngine, run_id: int, worker: str, now: datetime) -> bool:
+    """Keep a long run's lease while it makes progress; False if another worker took it."""
+    async with transaction(engine) as session:
+        result: Any = await session.execute(
+            update(FeedRun)
+            .where(
+                col(FeedRun.id) == run_id,
+                col(FeedRun.lease_owner) == worker,
+                col(FeedRun.status) == FeedRunStatus.RUNNING,
+            )
+            .values(lease_expires_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)
 
 
 async def finish_run(

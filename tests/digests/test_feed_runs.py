@@ -170,3 +170,32 @@ async def test_after_downtime_one_run_catches_up(harness: DigestHarness) -> None
     assert moved is not None and moved.next_run_at == MONDAY + timedelta(
         days=4, hours=4, minutes=30
     )
+
+
+async def test_a_feed_runs_once_at_a_time_whether_by_hand_or_by_the_clock(
+    harness: DigestHarness,
+) -> None:
+    feed = await _add_feed(harness.engine, MONDAY)
+    slot = MONDAY + timedelta(hours=4, minutes=31)
+    manual = await store.start_manual_run(harness.engine, feed, slot, "cli")
+    await Clock(harness.engine, grace=timedelta(hours=12), now=lambda: slot).tick()
+    # The slot's run waits while the run by hand holds its lease …
+    assert await store.claim(harness.engine, "w1", slot, lease=store.LEASE, limit=5) == []
+    with pytest.raises(store.FeedBusy, match=r"Feed 1 is being run now \(since 04:31 UTC\)"):
+        await store.start_manual_run(harness.engine, feed, slot, "slack:U1")
+    # … which it renews as it stores pages; once finished, the slot's run is claimed.
+    later = slot + store.LEASE
+    assert await store.renew_lease(harness.engine, manual.id or 0, "cli", later)
+    assert await store.claim(harness.engine, "w1", later, lease=store.LEASE, limit=5) == []
+    await store.finish_run(
+        harness.engine,
+        manual.id or 0,
+        "cli",
+        FeedRunStatus.DONE,
+        now=later,
+        new_ads=0,
+        known_ads=0,
+        requests=0,
+    )
+    [claimed] = await store.claim(harness.engine, "w1", later, lease=store.LEASE, limit=5)
+    assert claimed.period_key == "2026-11-30"

@@ -39,6 +39,7 @@ class FeedHarness:
     engine: AsyncEngine
     config: FeedConfig
     time: FakeTime
+    heartbeats: int = 0
 
     async def add(self, kind: FeedKind, params: dict[str, Any], team: str = TEAM) -> Feed:
         return await store.add_feed(
@@ -54,8 +55,17 @@ class FeedHarness:
     async def run(self, feed: Feed) -> FeedRunResult:
         fresh = await store.get_feed(self.engine, feed.id or 0)
         assert fresh is not None
+
+        async def heartbeat() -> None:
+            self.heartbeats += 1
+
         runner = FeedRunner(
-            self.engine, self.config, now=self.time.now, sleep=self.time.sleep, rules=RULES
+            self.engine,
+            self.config,
+            now=self.time.now,
+            sleep=self.time.sleep,
+            rules=RULES,
+            heartbeat=heartbeat,
         )
         result = await runner.run(fresh)
         self.time.advance(timedelta(hours=1))

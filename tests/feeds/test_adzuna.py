@@ -47,6 +47,8 @@ async def test_pages_then_stops_at_the_ads_it_already_has(
     assert {r["sort_by"] for r in adzuna.requests} == {"date"}
     assert adzuna.requests[0]["what"] == "ai engineer"
 
+    assert feeds.heartbeats == 3  # one per page stored: a long run keeps its lease
+
     adzuna.requests.clear()
     adzuna.add_ads(120, 10)
     second = await feeds.run(feed)
