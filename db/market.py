@@ -211,6 +211,7 @@ class MarketReader:
                         line for line in role.entry_routes.splitlines() if line.strip()
                     ),
                     typical_tenure_months=role.typical_tenure_months,
+                    wording_credit=await _published_wording(session, role),
                 )
 
         result: RolePath | None = await self._cached(("path", role_slug), compute)
@@ -489,6 +490,22 @@ async def _candidate_snapshots(
     return kept
 
 
+async def _published_wording(session: AsyncSession, role: Role) -> str:
+    """Whose words the role's descriptions are: they follow its newest published snapshot."""
+    newest = (
+        await session.exec(
+            select(MarketSnapshot)
+            .where(
+                MarketSnapshot.role_id == role.id,
+                MarketSnapshot.team_id == PUBLIC_TEAM,
+                col(MarketSnapshot.source_kind) != SourceKind.JOB_ADS.value,
+            )
+            .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id).desc())
+        )
+    ).first()
+    return "" if newest is None else _snapshot_info(newest, role).wording_credit
+
+
 def _answers(snapshot: MarketSnapshot, team_id: str) -> bool:
     """Visible to the team (public or its own) and not withdrawn by an operator."""
     return snapshot.team_id in (PUBLIC_TEAM, team_id) and snapshot.withdrawn_at is None
@@ -527,6 +544,7 @@ async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot
                     p90=row.p90,
                     sample_size=row.sample_size,
                     origin=info,
+                    qualifier=row.qualifier,
                 )
                 for row in pay_rows
             ),

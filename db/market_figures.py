@@ -61,6 +61,16 @@ class SnapshotInfo:
         return self.team_id != PUBLIC_TEAM
 
     @property
+    def wording_credit(self) -> str:
+        """Whose words a note or entry route is: ours (a restated report), the report's own,
+        or a count computed from ads."""
+        if self.source_kind is SourceKind.CURATED:
+            return f"SkillGap's wording, from the {self.source}, {self.period_label}"
+        if self.source_kind is SourceKind.REPORT:
+            return f"{self.source}, {self.period_label}"
+        return f"computed from {self.source}, {self.period_label}"
+
+    @property
     def series(self) -> SeriesKey:
         """The series this snapshot belongs to: only snapshots of one series are compared."""
         return series_key(
@@ -112,6 +122,13 @@ class Pay:
     sample_size: int | None = None
     # The snapshot this figure comes from, when a card mixes figures of several sources.
     origin: SnapshotInfo | None = None
+    # The source's own word when the figure is not a plain median: "around" £750/day.
+    qualifier: str = ""
+
+    @property
+    def wording(self) -> str:
+        """How the figure is described: "median", or the source's own "around"."""
+        return self.qualifier or "median"
 
     @property
     def unit(self) -> str:
@@ -269,6 +286,8 @@ class RolePath:
     lateral_moves: tuple[str, ...]
     entry_routes: tuple[str, ...]
     typical_tenure_months: int | None
+    # Whose words the entry routes are (the newest published snapshot's), "" when unknown.
+    wording_credit: str = ""
 
     @property
     def next_step(self) -> str | None:

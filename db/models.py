@@ -164,6 +164,10 @@ class PayFigure(SQLModel, table=True):
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # How the source words its figure when it is not a plain median: "around" £750/day.
+    qualifier: str = Field(
+        default="", sa_column=Column(String(40), nullable=False, server_default="")
+    )
 
 
 class SkillFigure(SQLModel, table=True):

@@ -75,3 +75,18 @@ async def test_four_hundred_ads_show_both_sources_where_they_differ(
     assert "• MLOps for GenAI: 66.7% vs 20% = *46.7 pts*" in role
     # Another workspace sees the report alone.
     assert "Your ads" not in public and "*£75,000* median" in public
+
+
+async def test_our_wording_is_labelled_ours_and_qualifiers_are_kept(
+    slack_app: SlackAppHarness,
+) -> None:
+    gaps = await _card(slack_app, "gaps ai engineer")
+    path = await _card(slack_app, "path ai engineer")
+    role = await _card(slack_app, "role ai engineer")
+    # The bundled April snapshot restates the report's notes and entry routes in our words.
+    ours = "(SkillGap's wording, from the UK market report, April 2026)"
+    assert f"with evaluation, monitoring and cost limits in place._ {ours}" in gaps
+    assert f"*How people get into it* _{ours}_" in path
+    # The report says "around £750/day" for London contractors: no "median" is claimed.
+    assert "*Contract day rate · London*\naround *£750/day*" in role
+    assert "£750/day* median" not in role
