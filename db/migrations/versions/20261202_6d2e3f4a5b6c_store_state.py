@@ -1,7 +1,7 @@
 """store state: facts about the store itself (the taxonomy version its ads were read with)
 
 Revision ID: 6d2e3f4a5b6c
-Revises: 5c1d2e3f4a5b
+Revises: c3e9f1a2b4d6
 Create Date: 2026-12-02 06:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "6d2e3f4a5b6c"
-down_revision: str | None = "5c1d2e3f4a5b"
+down_revision: str | None = "c3e9f1a2b4d6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
