@@ -186,6 +186,12 @@ class RoleStats:
     emerging_from: tuple[SkillStat, ...] | None = None
     emerging_snapshot: SnapshotInfo | None = None
     pay_beside: tuple[Pay, ...] = ()
+    # Gaps of the other kind of owner's sound snapshot that differ materially from those shown.
+    gaps_beside: tuple[SkillStat, ...] = ()
+    gaps_beside_snapshot: SnapshotInfo | None = None
+
+    def gap_beside_for(self, slug: str) -> SkillStat | None:
+        return next((s for s in self.gaps_beside if s.slug == slug), None)
 
     def pay_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)

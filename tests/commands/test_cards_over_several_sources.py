@@ -72,7 +72,7 @@ async def test_four_hundred_ads_show_both_sources_where_they_differ(
             public = await _card(harness, "role ai engineer")
     assert "Report, Apr 2026: *£75,000*" in role
     assert "Your ads, 4 weeks to 29 Nov, n=312: *£68,000*" in role
-    assert "• MLOps for GenAI: 66.7% vs 20% = *46.7 pts*" in role
+    assert "• MLOps for GenAI: 66.7% vs 20% = *46.7 pts*\n" in role  # near the report's 43
     # Another workspace sees the report alone.
     assert "Your ads" not in public and "*£75,000* median" in public
 
@@ -90,3 +90,15 @@ async def test_our_wording_is_labelled_ours_and_qualifiers_are_kept(
     # The report says "around £750/day" for London contractors: no "median" is claimed.
     assert "*Contract day rate · London*\naround *£750/day*" in role
     assert "£750/day* median" not in role
+
+
+async def test_gaps_that_differ_show_both_sources(sqlite_engine: AsyncEngine) -> None:
+    window = ads_window(
+        ads=400, weeks=4, salary=68_000, salaries=312, candidates=50, mlops_supply=5.0
+    )
+    await store_documents(sqlite_engine, [window])
+    async with running_app(sqlite_engine, user=RECRUITER) as harness:
+        role = await _card(harness, "role ai engineer")
+        gaps = await _card(harness, "gaps ai engineer")
+    assert "• MLOps for GenAI: 66.7% vs 5% = *61.7 pts* · Report, Apr 2026: 43 pts" in role
+    assert "Report, Apr 2026: 65% vs 22% = 43 pts" in gaps
