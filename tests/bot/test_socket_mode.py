@@ -55,12 +55,6 @@ def event_payload(event: dict[str, Any]) -> dict:
 # -- the stub's Socket Mode server on its own ----------------------------------------------
 
 
-@pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
-
-
 async def test_connections_open_hands_an_app_token_a_websocket_url(stub: SlackStub) -> None:
     answer = await AsyncWebClient(base_url=stub.api_url).apps_connections_open(app_token=APP_TOKEN)
     url = str(answer["url"])
