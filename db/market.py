@@ -294,9 +294,7 @@ class MarketReader:
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
         # A skill's own families and members go with it by definition (every RAG ad counts
         # for LLMs): only other skills say something about what is asked for alongside.
-        graph = await self.skill_graph()
-        kin = set(graph.ancestors(skill_slug))
-        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        kin = (await self.skill_graph()).relatives(skill_slug)
         partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
@@ -374,8 +372,7 @@ class MarketReader:
             async with self._sessions() as session:
                 return await load_skill_graph(session)
 
-        graph: SkillGraph = await self._cached(("skill_graph",), compute)
-        return graph
+        return await self._cached(("skill_graph",), compute)
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")
