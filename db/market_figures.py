@@ -126,11 +126,6 @@ class Pay:
     qualifier: str = ""
 
     @property
-    def wording(self) -> str:
-        """How the figure is described: "median", or the source's own "around"."""
-        return self.qualifier or "median"
-
-    @property
     def unit(self) -> str:
         return PAY_UNITS[self.kind]
 
