@@ -33,7 +33,7 @@ from db.market_precedence import blend_stats
 from db.market_rows import (
     answers_team,
     candidate_snapshots,
-    published_wording,
+    newest_published,
     role_by_slug,
     role_summary,
     skill_stat,
@@ -214,7 +214,7 @@ class MarketReader:
                         line for line in role.entry_routes.splitlines() if line.strip()
                     ),
                     typical_tenure_months=role.typical_tenure_months,
-                    wording_credit=await published_wording(session, role),
+                    source=await newest_published(session, role),
                 )
 
         result: RolePath | None = await self._cached(("path", role_slug), compute)

@@ -76,8 +76,9 @@ async def candidate_snapshots(
     return kept
 
 
-async def published_wording(session: AsyncSession, role: Role) -> str:
-    """Whose words the role's descriptions are: they follow its newest published snapshot."""
+async def newest_published(session: AsyncSession, role: Role) -> SnapshotInfo | None:
+    """The role's newest published snapshot in use: its descriptions (path, tenure, entry
+    routes) follow it."""
     newest = (
         await session.exec(
             select(MarketSnapshot)
@@ -85,11 +86,12 @@ async def published_wording(session: AsyncSession, role: Role) -> str:
                 MarketSnapshot.role_id == role.id,
                 MarketSnapshot.team_id == PUBLIC_TEAM,
                 col(MarketSnapshot.source_kind) != SourceKind.JOB_ADS.value,
+                col(MarketSnapshot.withdrawn_at).is_(None),
             )
             .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id).desc())
         )
     ).first()
-    return "" if newest is None else snapshot_info(newest, role).wording_credit
+    return None if newest is None else snapshot_info(newest, role)
 
 
 def answers_team(snapshot: MarketSnapshot, team_id: str) -> bool:
