@@ -14,12 +14,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
+from bot.bolt_compat import FormSafeBoltRequest
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature
 from bot.request_guard import (
@@ -213,7 +213,7 @@ class SkillGapWeb:
             return refused.response()
         query = bytes(scope["query_string"]).decode("latin-1")
         try:
-            request = AsyncBoltRequest(body=body, query=query, headers=headers)
+            request = FormSafeBoltRequest(body=body, query=query, headers=headers)
         except Exception as error:  # a shape the checks above do not know: still one line
             self.metrics.refused("malformed")
             logger.warning("refused a request Bolt cannot read: %s", type(error).__name__)

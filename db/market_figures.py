@@ -61,6 +61,16 @@ class SnapshotInfo:
         return self.team_id != PUBLIC_TEAM
 
     @property
+    def wording_credit(self) -> str:
+        """Whose words a note or entry route is: ours (a restated report), the report's own,
+        or a count computed from ads."""
+        if self.source_kind is SourceKind.CURATED:
+            return f"SkillGap's wording, from the {self.source}, {self.period_label}"
+        if self.source_kind is SourceKind.REPORT:
+            return f"{self.source}, {self.period_label}"
+        return f"computed from {self.source}, {self.period_label}"
+
+    @property
     def series(self) -> SeriesKey:
         """The series this snapshot belongs to: only snapshots of one series are compared."""
         return series_key(
@@ -112,6 +122,8 @@ class Pay:
     sample_size: int | None = None
     # The snapshot this figure comes from, when a card mixes figures of several sources.
     origin: SnapshotInfo | None = None
+    # The source's own word when the figure is not a plain median: "around" £750/day.
+    qualifier: str = ""
 
     @property
     def unit(self) -> str:
@@ -169,6 +181,12 @@ class RoleStats:
     emerging_from: tuple[SkillStat, ...] | None = None
     emerging_snapshot: SnapshotInfo | None = None
     pay_beside: tuple[Pay, ...] = ()
+    # Gaps of the other kind of owner's sound snapshot that differ materially from those shown.
+    gaps_beside: tuple[SkillStat, ...] = ()
+    gaps_beside_snapshot: SnapshotInfo | None = None
+
+    def gap_beside_for(self, slug: str) -> SkillStat | None:
+        return next((s for s in self.gaps_beside if s.slug == slug), None)
 
     def pay_for(self, kind: PayKind, region: str = Region.UK) -> Pay | None:
         return next((p for p in self.pay if p.kind == kind and p.region == region), None)
@@ -269,6 +287,13 @@ class RolePath:
     lateral_moves: tuple[str, ...]
     entry_routes: tuple[str, ...]
     typical_tenure_months: int | None
+    # The newest published snapshot, which the path, tenure and entry routes follow.
+    source: SnapshotInfo | None = None
+
+    @property
+    def wording_credit(self) -> str:
+        """Whose words the entry routes are; "" when no published snapshot is in use."""
+        return "" if self.source is None else self.source.wording_credit
 
     @property
     def next_step(self) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from db.constants import PayKind, Region
-from db.market_figures import Pay, RoleStats
+from db.market_figures import Pay, RoleStats, SkillStat
 from db.sources import (
     Choice,
     Offer,
@@ -15,6 +15,7 @@ from db.sources import (
     pay_differs,
     pay_is_sound,
     shares_are_sound,
+    shares_differ,
     supply_is_sound,
 )
 
@@ -44,22 +45,22 @@ def blend_stats(candidates: Sequence[RoleStats]) -> RoleStats:
         [_offer(c, c, shares_are_sound(c.snapshot.sample_size)) for c in candidates if c.skills]
     )
     main = skills.chosen.figure if skills.chosen is not None else candidates[0]
-    gaps = _sound_choice(
-        choose(
-            [
-                _offer(
-                    c,
-                    c,
-                    supply_is_sound(
-                        c.snapshot.sample_size,
-                        c.snapshot.supply_sample_size,
-                        any(s.gap_points is not None for s in c.skills),
-                    ),
-                )
-                for c in candidates
-            ]
-        )
+    gap_choice = choose(
+        [
+            _offer(
+                c,
+                c,
+                supply_is_sound(
+                    c.snapshot.sample_size,
+                    c.snapshot.supply_sample_size,
+                    any(s.gap_points is not None for s in c.skills),
+                ),
+            )
+            for c in candidates
+        ]
     )
+    gaps = _sound_choice(gap_choice)
+    gaps_beside = _gaps_differing(gaps, gap_choice.beside)
     emerging = _sound_choice(
         choose(
             [
@@ -100,4 +101,26 @@ def blend_stats(candidates: Sequence[RoleStats]) -> RoleStats:
         emerging_from=None if emerging is None else emerging.skills,
         emerging_snapshot=None if emerging is None else emerging.snapshot,
         pay_beside=tuple(beside),
+        gaps_beside=gaps_beside,
+        gaps_beside_snapshot=(
+            None
+            if not gaps_beside or gap_choice.beside is None
+            else gap_choice.beside.figure.snapshot
+        ),
+    )
+
+
+def _gaps_differing(
+    shown: RoleStats | None, other: Offer[RoleStats] | None
+) -> tuple[SkillStat, ...]:
+    """The other source's gaps for skills whose gap it puts materially apart from ours."""
+    if shown is None or other is None:
+        return ()
+    ours = {s.slug: s.gap_points for s in shown.skills if s.gap_points is not None}
+    return tuple(
+        s
+        for s in other.figure.skills
+        if s.gap_points is not None
+        and (mine := ours.get(s.slug)) is not None
+        and shares_differ(mine, s.gap_points)
     )

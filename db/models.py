@@ -77,6 +77,15 @@ class SkillAlias(SQLModel, table=True):
     normalized: str = Field(max_length=200)
 
 
+class StoreState(SQLModel, table=True):
+    """Facts about the store itself, by name: e.g. the taxonomy version its ads were read with."""
+
+    __tablename__ = "store_state"
+
+    name: str = Field(sa_column=Column(String(60), primary_key=True))
+    value: str = Field(max_length=200)
+
+
 class SkillParent(SQLModel, table=True):
     """A skill's family: holding or asking for the skill counts for the family too.
 
@@ -155,6 +164,10 @@ class PayFigure(SQLModel, table=True):
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # How the source words its figure when it is not a plain median: "around" £750/day.
+    qualifier: str = Field(
+        default="", sa_column=Column(String(40), nullable=False, server_default="")
+    )
 
 
 class SkillFigure(SQLModel, table=True):

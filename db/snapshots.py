@@ -266,6 +266,7 @@ async def write_snapshots(
                     pay.p75,
                     pay.p90,
                     pay.sample_size,
+                    pay.qualifier,
                 )
             )
         for skill in document.skills:
@@ -373,6 +374,7 @@ _PAY_FIGURE_COLUMNS = (
     "p75",
     "p90",
     "sample_size",
+    "qualifier",
 )
 _SKILL_FIGURE_COLUMNS = (
     "snapshot_id",

@@ -45,6 +45,8 @@ class PayDocument:
     p75: float | None = None
     p90: float | None = None
     sample_size: int | None = None
+    # The source's own word for a figure that is not a plain median, e.g. "around".
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class RoleDocument:
 
 # The documents' fields, read shallowly: the same JSON as dataclasses.asdict, whose deep
 # copies of values that are all immutable cost most of a checksum.
-_PAY_FIELDS = tuple(f.name for f in fields(PayDocument))
+# A qualifier counts only where given, so snapshots stored without one keep their checksums.
+_PAY_FIELDS = tuple(f.name for f in fields(PayDocument) if f.name != "qualifier")
 _pay_values = attrgetter(*_PAY_FIELDS)
 _SKILL_FACTS = tuple(f.name for f in fields(SkillDocument) if f.name not in ("note", "members"))
 _skill_facts = attrgetter(*_SKILL_FACTS)
@@ -120,7 +123,11 @@ class SnapshotDocument:
             "period": [self.period_start, self.period_end],
             "sample": [self.sample_size, self.supply_sample_size],
             "pay": sorted(
-                (dict(zip(_PAY_FIELDS, _pay_values(pay), strict=True)) for pay in self.pay),
+                (
+                    dict(zip(_PAY_FIELDS, _pay_values(pay), strict=True))
+                    | ({"qualifier": pay.qualifier} if pay.qualifier else {})
+                    for pay in self.pay
+                ),
                 key=lambda p: (str(p["kind"]), p["region"]),
             ),
             "skills": sorted(

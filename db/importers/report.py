@@ -193,7 +193,14 @@ def _document(report: ReportFacts) -> SnapshotDocument:
     published = report.published_on
     last_day = calendar.monthrange(published.year, published.month)[1]
     pay = tuple(
-        PayDocument(kind=kind, region=region, median=pay.median, low=pay.low, high=pay.high)
+        PayDocument(
+            kind=kind,
+            region=region,
+            median=pay.median,
+            low=pay.low,
+            high=pay.high,
+            qualifier=pay.qualifier,
+        )
         for (kind, region), pay in report.pay.items()
     )
     return SnapshotDocument(

@@ -72,7 +72,7 @@ DAY_RATES = re.compile(
 DAY_MEDIAN = re.compile(rf"median of (?P<median>{_MONEY}){_PER_DAY}")
 REGIONAL_DAY_RATE = re.compile(
     rf"(?P<region>[A-Z][\w'-]{{0,40}})-based contractors can expect "
-    rf"(?:around |about |roughly )?(?P<median>{_MONEY}){_PER_DAY}"
+    rf"(?:(?P<qualifier>around|about|roughly) )?(?P<median>{_MONEY}){_PER_DAY}"
 )
 DAY_RATE_LIKE = re.compile(r"\bday rates?\b", re.IGNORECASE)
 PROGRESSION = re.compile(r"^Typical progression:\s*(?P<steps>.*)$")
@@ -113,6 +113,7 @@ class StatedPay:
     low: float | None = None
     high: float | None = None
     line: int = 0
+    qualifier: str = ""  # "around" when the report does not call the figure a median
 
 
 @dataclass
@@ -396,7 +397,12 @@ def _add_pay(
     label = "salary" if kind is PayKind.ANNUAL else "day rate"
     if not report.once(f"{label} for {region}", number):
         return
-    pay = StatedPay(money("median"), money("low"), money("high"), number)
+    qualifier = (
+        figures.get("qualifier")
+        if isinstance(figures, dict)
+        else figures.groupdict().get("qualifier")
+    )
+    pay = StatedPay(money("median"), money("low"), money("high"), number, qualifier or "")
     try:
         check_pay_order({"low": pay.low, "median": pay.median, "high": pay.high})
     except ValueError as error:

@@ -83,6 +83,8 @@ class PayEntry(_Entry):
     p75: Money | None = None
     p90: Money | None = None
     sample_size: Count | None = None
+    # The report's own word when its figure is not a plain median ("around £750/day").
+    qualifier: Literal["", "around", "about", "roughly", "approximately"] = ""
 
     @model_validator(mode="after")
     def figures_in_order(self) -> PayEntry:

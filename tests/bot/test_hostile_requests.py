@@ -72,12 +72,6 @@ async def recorder() -> AsyncIterator[Recorder]:
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
-
-
-@pytest.fixture
 async def server(sqlite_engine: AsyncEngine, stub: SlackStub) -> AsyncIterator[str]:
     """The whole app (every feature) over HTTP, with a small body limit."""
     url = sqlite_engine.url.render_as_string(hide_password=False)

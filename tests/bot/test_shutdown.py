@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -18,12 +17,6 @@ from tests.bot import standin
 from tests.slack_helpers import SIGNING_SECRET, serving, settings_for_stub
 
 STANDIN = (standin,)
-
-
-@pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
 
 
 async def send_dm_commands(base_url: str, stub: SlackStub, count: int) -> None:

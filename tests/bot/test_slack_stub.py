@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -18,12 +17,6 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack_stub import RESPONSE_URL_METHOD, SlackStub
 from bot.slack_stub_methods import StubReply, StubRequest
-
-
-@pytest.fixture
-async def stub() -> AsyncIterator[SlackStub]:
-    async with SlackStub() as running:
-        yield running
 
 
 def client_for(stub: SlackStub, *, retries: bool = False, token: str = "xoxb-1") -> AsyncWebClient:

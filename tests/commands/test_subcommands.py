@@ -77,7 +77,7 @@ async def test_role_card_shows_the_april_2026_figures(slack_app: SlackAppHarness
     assert "*Salary · UK*\n*£75,000* median\n£50,000–£120,000 typical" in shown
     assert "*Salary · London*\n*£90,000* median" in shown
     assert "*Contract day rate · UK*\n*£650/day* median\n£450–£950/day typical" in shown
-    assert "*Contract day rate · London*\n*£750/day* median" in shown
+    assert "*Contract day rate · London*\naround *£750/day*" in shown
     assert "~24 months" in shown
     # A family comes with the examples the report gives of it.
     assert (
@@ -187,7 +187,8 @@ async def test_skill_shows_its_figures_across_roles(slack_app: SlackAppHarness):
     shown = texts_of(reply)
     assert "Skill · Production LLM Deployment" in shown
     assert "*AI Engineer* · UK · UK market report" in shown
-    assert "April 2026: demand 75% vs supply 25% = gap 50 pts · _top gap #1_" in shown
+    assert "April 2026" in shown  # with its age once old
+    assert ": demand 75% vs supply 25% = gap 50 pts · _top gap #1_" in shown
     assert action_ids(reply) == {"share_in_channel": "skill production-llm-deployment"}
 
 
@@ -217,7 +218,7 @@ async def test_salary_shows_pay_and_says_when_there_is_nothing_to_compare(
     assert "*UK*\n*£75,000* median\n£50,000–£120,000 typical" in shown
     assert "*London*\n*£90,000* median" in shown
     assert "*UK*\n*£650/day* median\n£450–£950/day typical" in shown
-    assert "*London*\n*£750/day* median" in shown
+    assert "*London*\naround *£750/day*" in shown
     assert "No earlier snapshot" in shown
 
 

@@ -37,7 +37,13 @@ def reference_checksum(document: SnapshotDocument) -> str:
         "period": [document.period_start, document.period_end],
         "sample": [document.sample_size, document.supply_sample_size],
         "pay": sorted(
-            (asdict(pay) for pay in document.pay), key=lambda p: (str(p["kind"]), p["region"])
+            # A qualifier ("around") counts only where given: checksums stored before it existed
+            # stay valid.
+            (
+                {k: v for k, v in asdict(pay).items() if k != "qualifier" or v}
+                for pay in document.pay
+            ),
+            key=lambda p: (str(p["kind"]), p["region"]),
         ),
         "skills": sorted(
             (

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.db.import_helpers import MAY_REPORT
+from tests.db.import_helpers import APRIL_REPORT, MAY_REPORT
 
 
 @pytest.fixture
@@ -86,3 +86,10 @@ def test_withdraw_asks_first_and_restore_undoes_it(cli_env: Path) -> None:
     unknown = CliRunner().invoke(app, ["snapshots", "withdraw", "9999", "--yes"])
     assert unknown.exit_code == 1
     assert "There is no snapshot 9999; `skillgap snapshots` lists their ids." in unknown.output
+
+
+def test_a_report_imported_as_text_keeps_its_qualifier(cli_env: Path) -> None:
+    # The text and the bundled YAML agree, qualifier included: the import changes nothing.
+    result = CliRunner().invoke(app, ["import", str(APRIL_REPORT)])
+    assert result.exit_code == 0, result.output
+    assert f"{APRIL_REPORT}: unchanged — AI Engineer, UK, April 2026" in result.output

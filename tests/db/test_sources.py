@@ -48,6 +48,7 @@ def ads_window(
     day_rate: float | None = None,
     end: date = date(2026, 11, 29),
     team: str = TEAM,
+    mlops_supply: float = 20.0,
 ) -> SnapshotDocument:
     """A snapshot as ingestion computes it from `ads` of a team's own job ads."""
     start = end - timedelta(days=7 * weeks - 1)
@@ -71,7 +72,7 @@ def ads_window(
             SkillDocument(
                 "MLOps for GenAI",
                 demand_pct=66.7,
-                supply_pct=20.0 if supply else None,
+                supply_pct=mlops_supply if supply else None,
                 is_essential=True,
                 is_gap=supply,
                 rank=1,
@@ -144,6 +145,23 @@ async def test_four_hundred_ads_show_both_sources_where_they_differ(
     # The report still answers what the ads cannot: London and emerging skills.
     assert stats.salary_london is not None and stats.salary_london.median == 90_000
     assert [s.name for s in stats.emerging_skills()] == ["Agentic AI Frameworks"]
+    # 46.7 against the report's 43 points is no material difference: no second gap figure.
+    assert stats.gap_beside_for("mlops-for-genai") is None
+
+
+async def test_gaps_that_differ_materially_show_the_other_sources_beside(
+    empty_engine: AsyncEngine,
+) -> None:
+    window = ads_window(
+        ads=400, weeks=4, salary=68_000, salaries=312, candidates=50, mlops_supply=5.0
+    )
+    await store_documents(empty_engine, [REPORT, window])
+    stats = await MarketReader(empty_engine).role_stats("ai-engineer", TEAM)
+    assert stats is not None and stats.top_gaps()[0].gap_points == 61.7
+    other = stats.gap_beside_for("mlops-for-genai")
+    assert other is not None and other.gap_points == 43
+    assert stats.gaps_beside_snapshot is not None
+    assert stats.gaps_beside_snapshot.label == "Report, Apr 2026"
 
 
 async def test_comparisons_never_cross_a_series(empty_engine: AsyncEngine) -> None:
