@@ -87,6 +87,7 @@ class PayNow:
     median: float
     sample_size: int | None
     period: str  # "April 2026 — 7 months old"
+    qualifier: str = ""  # the source's own "around", when its figure is not a median
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ def pay_now(latest: RoleStats) -> list[PayNow]:
             pay.median,
             pay.sample_size,
             (pay.origin or latest.snapshot).period_and_age,
+            pay.qualifier,
         )
         for pay in latest.pay
         if pay.median is not None

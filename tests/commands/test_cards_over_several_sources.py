@@ -39,6 +39,7 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
             emerging = await _card(harness, "emerging ai engineer")
             salary = await _card(harness, "salary ai engineer")
             path = await _card(harness, "path ai engineer")
+            skill = await _card(harness, "skill production llm deployment")
             checked = await harness.command("check python, rag for ai engineer", until=_noted)
             [dm] = _dms(checked, harness, RECRUITER)
             feedback = dm.text_content()
@@ -48,6 +49,7 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
     assert "Agentic AI Frameworks" in role and "none reported" not in role
     assert "Production LLM Deployment" in gaps and "not enough data" not in gaps
     assert "Agentic AI Frameworks" in emerging
+    assert "red-team exercises in a structured way._ (SkillGap's wording, from the UK" in emerging
     # ...and the 12 ads' sound salary median shows beside the report's, each labelled.
     for card in (role, salary):
         assert "Report, Apr 2026: *£75,000*" in card
@@ -56,6 +58,7 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
     for card in (role, gaps, emerging, salary):
         assert "UK market report, April 2026 — 7 months old" in card
     assert "job ads, week, 2026-W48 (your workspace's own data)" in role
+    assert "• April 2026 — 7 months old: demand 75% vs supply 25%" in skill
     # The career path follows the report, whatever the team's ads.
     assert "Source: UK market report, April 2026 — 7 months old" in path
     assert "job ads" not in path

@@ -37,7 +37,7 @@ async def test_a_first_digest_in_december_shows_april_figures_and_says_how_old(
     assert "week of 30 Nov 2026 · figures for April 2026 — 7 months old" in shown
     # With nothing to compare yet: pay, the largest gaps and the emerging skills as they stand.
     assert "• Salary, UK: £75,000 (April 2026 — 7 months old)" in shown
-    assert "• Day rate, London: £750/day (April 2026 — 7 months old)" in shown
+    assert "• Day rate, London: around £750/day (April 2026 — 7 months old)" in shown
     assert "*Largest gaps now* (demand vs supply, April 2026 — 7 months old)" in shown
     assert "• Production LLM Deployment: 75% vs 25% (50 pts)" in shown
     assert "• Agentic AI Frameworks" in shown and "• Multimodal AI" in shown
