@@ -73,7 +73,7 @@ def _sqlite_pragmas_for_serving(dbapi_connection: object, _record: object) -> No
 
 
 async def tune_sqlite_for_serving(engine: AsyncEngine) -> None:
-    """Settings for a file-backed SQLite store that answers requests (the embedded web setup)."""
+    """Settings for a file-backed SQLite store that answers requests or delivers digests."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return
