@@ -38,7 +38,7 @@ from sqlalchemy import insert
 
 from bot.slack_stub import SlackStub
 from db.digest_models import DeliveryKind, Subscription, SubscriptionStatus
-from db.engine import create_engine
+from db.engine import create_engine, tune_sqlite_for_serving
 from db.importers.bundled import bundled_snapshot_files
 from db.importers.store import store_documents
 from db.importers.structured import parse_structured_file
@@ -143,6 +143,7 @@ async def main() -> None:
     url = options.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
     engine = create_engine(url)
     await prepare(engine)
+    await tune_sqlite_for_serving(engine)  # as `skillgap worker` and the embedded setup do
     await store_documents(engine, [may_snapshot()])  # type: ignore[list-item]
     market = MarketReader(engine)
 

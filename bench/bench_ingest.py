@@ -387,7 +387,7 @@ def main() -> None:
     parser.add_argument("--kind", choices=("both", "full", "snippets"), default="both")
     parser.add_argument("--ads", type=int, default=1_000_000, help="snippet ads")
     parser.add_argument("--full-ads", type=int, default=100_000, help="full-length ads")
-    parser.add_argument("--sample", type=int, default=2_000, help="ads in the extraction race")
+    parser.add_argument("--sample", type=int, default=300, help="ads in the extraction race")
     parser.add_argument("--child", nargs=2, metavar=("FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

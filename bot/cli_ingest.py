@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ from rich.progress import (
 )
 
 from db.echo import clipped
-from db.engine import create_engine, session_factory
+from db.engine import create_engine, session_factory, upgrade
+from db.importers.bundled import load_bundled_data
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
+from db.ingest.reextract import ReextractSummary, reextract_stored_ads
 from db.ingest.roles import RoleMapper
 from db.ingest.store_errors import IngestFailed
 from db.ingest.summary import IngestSummary
@@ -235,6 +238,65 @@ ingest_app.command(
     "candidates",
     help="Ingest candidate profiles (a skills list each) for the supply side of the figures.",
 )(_ingest_command("candidates"))
+
+
+@ingest_app.command("reextract")
+def reextract(
+    rolling_weeks: int = ROLLING,
+    min_ads: int = MIN_ADS,
+    emerging_min_ads: int = EMERGING_MIN,
+    rising_points: float = RISING_POINTS,
+    min_base_ads: int = MIN_BASE,
+) -> None:
+    """Read every stored ad again under the current taxonomy and recompute the snapshots of
+    the ads that changed (done by itself on start when the taxonomy's version changed)."""
+    console = _progress_console()
+    rules = SnapshotRules(
+        rolling_weeks=rolling_weeks,
+        min_ads=min_ads,
+        emerging_min_ads=emerging_min_ads,
+        rising_points=rising_points,
+        min_base_ads=min_base_ads,
+    )
+
+    async def go() -> ReextractSummary:
+        engine = create_engine(load_settings().database_url)
+        try:
+            # Migrated and loaded by hand, not by prepare(): it would re-read the ads silently.
+            await upgrade(engine)
+            await load_bundled_data(engine)
+            if console is None:
+                return await reextract_stored_ads(engine, rules=rules)
+            bar = Progress(
+                TextColumn("stored ads"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            with bar:
+                task = bar.add_task("ads", total=None)
+                return await reextract_stored_ads(
+                    engine,
+                    rules=rules,
+                    on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        summary = asyncio.run(go())
+    except IngestFailed as failed:
+        typer.echo(str(failed), err=True)
+        raise typer.Exit(1) from None
+    counts = Counter(result.outcome.value for result in summary.snapshots)
+    typer.echo(f"Read {summary.ads_read} stored ads again: {summary.ads_changed} changed.")
+    typer.echo(
+        "Snapshots: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        if counts
+        else "Snapshots: none recomputed."
+    )
 
 
 @postings_app.command("explain")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -91,13 +92,33 @@ async def run_socket_mode(settings: Settings, *, run_digests: bool = False) -> N
             digests = start_in_process(settings, engine)
         await handler.connect_async()
         logger.info("SkillGap is connected to Slack over Socket Mode")
-        await asyncio.Event().wait()
+        await _until_stopped()
     finally:
         await handler.close_async()  # no new requests; those acknowledged get the grace period
         await close_app(app, grace_seconds=settings.shutdown_grace_seconds)
         if digests is not None:
             await digests.stop()
         await engine.dispose()
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGTERM or SIGINT (or cancellation). Python's default SIGTERM ends the process
+    on the spot; caught here, it lets the shutdown wait for answers already acknowledged."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    caught = []
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signal_number, stop.set)
+            caught.append(signal_number)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        await stop.wait()
+        logger.info("SkillGap is stopping: no new requests")
+    finally:
+        for signal_number in caught:
+            loop.remove_signal_handler(signal_number)
 
 
 async def _first_socket_url(client: AsyncBaseSocketModeClient) -> str | None:

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.bolt_compat import FormSafeBoltRequest
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -157,4 +159,4 @@ def signed_request(
     content_type = JSON if body.startswith("{") else FORM
     headers = signed_headers(signing_secret, body, timestamp=timestamp, content_type=content_type)
     headers.update(extra_headers or {})
-    return AsyncBoltRequest(body=body, headers=dict(headers.items()))
+    return FormSafeBoltRequest(body=body, headers=dict(headers.items()))

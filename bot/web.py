@@ -14,12 +14,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
+from bot.bolt_compat import FormSafeBoltRequest
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature
 from bot.request_guard import (
@@ -32,7 +32,7 @@ from bot.request_guard import (
     verifier_for,
 )
 from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
-from db.replays import accept_once, forget_expired
+from db.replays import AcceptedSignatures, forget_expired
 from db.settings import Settings
 from db.startup import prepare
 from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
@@ -129,6 +129,7 @@ class SkillGapWeb:
         self._run_digests = run_digests
         self.digests: Any = None
         self.engine: AsyncEngine | None = None
+        self.signatures: AcceptedSignatures | None = None
         self.app: AsyncApp | None = None
         self.handler: AsyncSlackRequestHandler | None = None
         self.verifier = verifier_for(settings.slack_signing_secret)
@@ -146,6 +147,8 @@ class SkillGapWeb:
             if self._given_engine is None:
                 await tune_sqlite_for_serving(engine)
             self.engine = engine
+            # The fast path writes through its own connection, tuned like the engine's.
+            self.signatures = AcceptedSignatures(engine, direct=self._given_engine is None)
             self.app = build_app(
                 self.settings, engine, metrics=self.metrics, features=self._features
             )
@@ -167,6 +170,9 @@ class SkillGapWeb:
             if self.digests is not None:
                 await self.digests.stop()
                 self.digests = None
+            if self.signatures is not None:
+                self.signatures.close()
+                self.signatures = None
             if self.engine is not None and self._given_engine is None:
                 await self.engine.dispose()
             self.app = self.handler = self.engine = None
@@ -213,7 +219,7 @@ class SkillGapWeb:
             return refused.response()
         query = bytes(scope["query_string"]).decode("latin-1")
         try:
-            request = AsyncBoltRequest(body=body, query=query, headers=headers)
+            request = FormSafeBoltRequest(body=body, query=query, headers=headers)
         except Exception as error:  # a shape the checks above do not know: still one line
             self.metrics.refused("malformed")
             logger.warning("refused a request Bolt cannot read: %s", type(error).__name__)
@@ -244,11 +250,11 @@ class SkillGapWeb:
 
         Slack's own retries of an event are signed afresh, so they pass here and keep their
         handling (the event id is remembered by the app's middleware)."""
-        assert self.engine is not None
+        assert self.engine is not None and self.signatures is not None
         signature = first_header(headers, "x-slack-signature") or ""
         signed_at = int(first_header(headers, "x-slack-request-timestamp") or "0")
         try:
-            first_time = await accept_once(self.engine, signature, signed_at)
+            first_time = await self.signatures.accept_once(signature, signed_at)
             self._accepted += 1
             if self._accepted % FORGET_EXPIRED_EVERY == 0:
                 await forget_expired(self.engine)

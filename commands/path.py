@@ -26,7 +26,9 @@ async def answer_path(request: CommandRequest) -> SlackMessage:
         return await no_data(request, chosen)
     roles = await market.list_roles(request.team_id)
     known_roles = {role.title for role in roles}
-    snapshot = next((role.latest for role in roles if role.slug == chosen.slug), None)
+    latest = next((role.latest for role in roles if role.slug == chosen.slug), None)
+    # The path comes from the newest published report, not from a team's ads.
+    snapshot = path.source or latest
     return render_message(
         "path.j2",
         path=path,

@@ -62,7 +62,7 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _sqlite_pragmas_for_serving(dbapi_connection: object, _record: object) -> None:
+def sqlite_pragmas_for_serving(dbapi_connection: object, _record: object = None) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # A commit appends to the write-ahead log instead of rewriting pages, and with NORMAL it is
     # not fsynced each time (a power cut may lose the last commits, never the file): a small
@@ -73,11 +73,11 @@ def _sqlite_pragmas_for_serving(dbapi_connection: object, _record: object) -> No
 
 
 async def tune_sqlite_for_serving(engine: AsyncEngine) -> None:
-    """Settings for a file-backed SQLite store that answers requests (the embedded web setup)."""
+    """Settings for a file-backed SQLite store that answers requests or delivers digests."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas_for_serving)
+    event.listen(engine.sync_engine, "connect", sqlite_pragmas_for_serving)
     await engine.dispose()  # connections opened before this get the settings too
 
 

@@ -22,22 +22,28 @@ from db.ingest.taxonomy import load_taxonomy
 from db.market_comparison import SnapshotComparison, compare_stats
 from db.market_figures import (
     AskedTogether,
-    Pay,
     RolePath,
     RoleStats,
     RoleSummary,
     SkillAcrossMarket,
     SkillObservation,
-    SkillStat,
     SnapshotInfo,
-    source_order,
 )
-from db.market_precedence import blend_stats, pay_order
+from db.market_precedence import blend_stats
+from db.market_rows import (
+    answers_team,
+    candidate_snapshots,
+    newest_published,
+    role_by_slug,
+    role_summary,
+    skill_stat,
+    snapshot_info,
+    stats_for,
+    visible_snapshots,
+)
 from db.models import (
     PUBLIC_TEAM,
     MarketSnapshot,
-    PayFigure,
-    PayKind,
     RelationKind,
     Role,
     RoleAlias,
@@ -51,7 +57,6 @@ from db.models import (
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
 from db.skill_graph import SkillGraph, load_skill_graph
-from db.sources import SeriesKey
 
 
 @dataclass
@@ -136,7 +141,7 @@ class MarketReader:
                         session, role, team_id, Region.UK, None, None
                     )
                     if latest is not None:
-                        summaries.append(_role_summary(role, _snapshot_info(latest, role)))
+                        summaries.append(role_summary(role, snapshot_info(latest, role)))
                 return summaries
 
         result: list[RoleSummary] = await self._cached(("roles", team_id), compute)
@@ -159,15 +164,13 @@ class MarketReader:
 
         async def compute() -> RoleStats | None:
             async with self._sessions() as session:
-                role = await _role_by_slug(session, role_slug)
+                role = await role_by_slug(session, role_slug)
                 if role is None:
                     return None
-                snapshots = await _candidate_snapshots(
-                    session, role, team_id, region, as_of, source
-                )
+                snapshots = await candidate_snapshots(session, role, team_id, region, as_of, source)
                 if not snapshots:
                     return None
-                candidates = [await _stats_for(session, role, s) for s in snapshots]
+                candidates = [await stats_for(session, role, s) for s in snapshots]
                 return blend_stats(candidates)
 
         result: RoleStats | None = await self._cached(
@@ -180,18 +183,18 @@ class MarketReader:
     ) -> RoleStats | None:
         async with self._sessions() as session:
             snapshot = await session.get(MarketSnapshot, snapshot_id)
-            if snapshot is None or not _answers(snapshot, team_id):
+            if snapshot is None or not answers_team(snapshot, team_id):
                 return None
             role = await session.get(Role, snapshot.role_id)
             assert role is not None
-            return await _stats_for(session, role, snapshot)
+            return await stats_for(session, role, snapshot)
 
     async def role_path(self, role_slug: str) -> RolePath | None:
         """Progression ladder, lateral moves, entry routes and tenure of a role."""
 
         async def compute() -> RolePath | None:
             async with self._sessions() as session:
-                role = await _role_by_slug(session, role_slug)
+                role = await role_by_slug(session, role_slug)
                 if role is None:
                     return None
                 relations = (
@@ -211,7 +214,7 @@ class MarketReader:
                         line for line in role.entry_routes.splitlines() if line.strip()
                     ),
                     typical_tenure_months=role.typical_tenure_months,
-                    wording_credit=await _published_wording(session, role),
+                    source=await newest_published(session, role),
                 )
 
         result: RolePath | None = await self._cached(("path", role_slug), compute)
@@ -232,7 +235,7 @@ class MarketReader:
             if role_slug is not None:
                 query = query.where(Role.slug == role_slug)
             rows = (await session.exec(query)).all()
-            return [_snapshot_info(snapshot, role) for snapshot, role in rows]
+            return [snapshot_info(snapshot, role) for snapshot, role in rows]
 
     # Skills --------------------------------------------------------------------------
 
@@ -266,7 +269,7 @@ class MarketReader:
                     )
                 ).all()
                 observations = tuple(
-                    SkillObservation(_snapshot_info(snapshot, role), _skill_stat(figure, skill))
+                    SkillObservation(snapshot_info(snapshot, role), skill_stat(figure, skill))
                     for figure, snapshot, role in rows
                 )
                 return SkillAcrossMarket(skill.name, skill.slug, observations)
@@ -294,9 +297,7 @@ class MarketReader:
         partners = await cooccurring_skills(self._engine, newest.id, team_id, skill_slug)
         # A skill's own families and members go with it by definition (every RAG ad counts
         # for LLMs): only other skills say something about what is asked for alongside.
-        graph = await self.skill_graph()
-        kin = set(graph.ancestors(skill_slug))
-        kin.update(slug for slug in graph.parents if skill_slug in graph.ancestors(slug))
+        kin = (await self.skill_graph()).relatives(skill_slug)
         partners = [p for p in partners if p.other_slug not in kin]
         return AskedTogether(newest, tuple(partners[:limit]))
 
@@ -319,7 +320,7 @@ class MarketReader:
         belong to different series.
         """
         async with self._sessions() as session:
-            role = await _role_by_slug(session, role_slug)
+            role = await role_by_slug(session, role_slug)
             if role is None:
                 return None
             newer = (
@@ -327,7 +328,7 @@ class MarketReader:
                 if newer_id is not None
                 else await self._latest_snapshot(session, role, team_id, region, None, source)
             )
-            if newer is None or not _answers(newer, team_id):
+            if newer is None or not answers_team(newer, team_id):
                 return None
             if older_id is not None:
                 older = await session.get(MarketSnapshot, older_id)
@@ -346,17 +347,17 @@ class MarketReader:
                         .order_by(col(MarketSnapshot.period_end).desc())
                     )
                 ).all()
-                series = _snapshot_info(newer, role).series
-                older = next((s for s in earlier if _snapshot_info(s, role).series == series), None)
-            if older is None or not _answers(older, team_id):
+                series = snapshot_info(newer, role).series
+                older = next((s for s in earlier if snapshot_info(s, role).series == series), None)
+            if older is None or not answers_team(older, team_id):
                 return None
             if older.role_id != role.id or newer.role_id != role.id:
                 return None
             # Different sources, windows or owners measure different things: never compared.
-            if _snapshot_info(older, role).series != _snapshot_info(newer, role).series:
+            if snapshot_info(older, role).series != snapshot_info(newer, role).series:
                 return None
-            old_stats = await _stats_for(session, role, older)
-            new_stats = await _stats_for(session, role, newer)
+            old_stats = await stats_for(session, role, older)
+            new_stats = await stats_for(session, role, newer)
         return compare_stats(old_stats, new_stats)
 
     # Names ---------------------------------------------------------------------------
@@ -374,8 +375,7 @@ class MarketReader:
             async with self._sessions() as session:
                 return await load_skill_graph(session)
 
-        graph: SkillGraph = await self._cached(("skill_graph",), compute)
-        return graph
+        return await self._cached(("skill_graph",), compute)
 
     async def skill_index(self) -> NameIndex:
         return await self._index("skills")
@@ -413,16 +413,7 @@ class MarketReader:
         as_of: date | None,
         source: str | None,
     ) -> MarketSnapshot | None:
-        query = select(MarketSnapshot).where(
-            MarketSnapshot.role_id == role.id,
-            MarketSnapshot.region == region,
-            col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
-            col(MarketSnapshot.withdrawn_at).is_(None),
-        )
-        if as_of is not None:
-            query = query.where(col(MarketSnapshot.period_start) <= as_of)
-        if source is not None:
-            query = query.where(MarketSnapshot.source == source)
+        query = visible_snapshots(role, team_id, region, as_of, source)
         # Newest period first; between equals, the team's own data, then the wider window.
         query = query.order_by(
             col(MarketSnapshot.period_end).desc(),
@@ -457,175 +448,3 @@ def _taxonomy_roles() -> list[tuple[Candidate, tuple[str, ...]]]:
     return [
         (Candidate(slugify(rule.title), rule.title), rule.aliases) for rule in load_taxonomy().roles
     ]
-
-
-# Older snapshots of one series looked at for a sound figure when the newest ones are thin.
-SNAPSHOTS_PER_SERIES = 6
-
-
-async def _candidate_snapshots(
-    session: AsyncSession,
-    role: Role,
-    team_id: str,
-    region: str,
-    as_of: date | None,
-    source: str | None,
-) -> list[MarketSnapshot]:
-    """The newest few snapshots of every series visible to the team, newest first."""
-    query = select(MarketSnapshot).where(
-        MarketSnapshot.role_id == role.id,
-        MarketSnapshot.region == region,
-        col(MarketSnapshot.team_id).in_([PUBLIC_TEAM, team_id]),
-        col(MarketSnapshot.withdrawn_at).is_(None),
-    )
-    if as_of is not None:
-        query = query.where(col(MarketSnapshot.period_start) <= as_of)
-    if source is not None:
-        query = query.where(MarketSnapshot.source == source)
-    query = query.order_by(col(MarketSnapshot.period_end).desc(), col(MarketSnapshot.id).desc())
-    kept: list[MarketSnapshot] = []
-    per_series: dict[SeriesKey, int] = {}
-    for snapshot in (await session.exec(query)).all():
-        key = _snapshot_info(snapshot, role).series
-        if per_series.get(key, 0) < SNAPSHOTS_PER_SERIES:
-            per_series[key] = per_series.get(key, 0) + 1
-            kept.append(snapshot)
-    return kept
-
-
-async def _published_wording(session: AsyncSession, role: Role) -> str:
-    """Whose words the role's descriptions are: they follow its newest published snapshot."""
-    newest = (
-        await session.exec(
-            select(MarketSnapshot)
-            .where(
-                MarketSnapshot.role_id == role.id,
-                MarketSnapshot.team_id == PUBLIC_TEAM,
-                col(MarketSnapshot.source_kind) != SourceKind.JOB_ADS.value,
-            )
-            .order_by(col(MarketSnapshot.published_on).desc(), col(MarketSnapshot.id).desc())
-        )
-    ).first()
-    return "" if newest is None else _snapshot_info(newest, role).wording_credit
-
-
-def _answers(snapshot: MarketSnapshot, team_id: str) -> bool:
-    """Visible to the team (public or its own) and not withdrawn by an operator."""
-    return snapshot.team_id in (PUBLIC_TEAM, team_id) and snapshot.withdrawn_at is None
-
-
-async def _role_by_slug(session: AsyncSession, slug: str) -> Role | None:
-    return (await session.exec(select(Role).where(Role.slug == slug))).first()
-
-
-async def _stats_for(session: AsyncSession, role: Role, snapshot: MarketSnapshot) -> RoleStats:
-    pay_rows = list(
-        (await session.exec(select(PayFigure).where(PayFigure.snapshot_id == snapshot.id))).all()
-    )
-    if snapshot.region == Region.UK and not any(row.region == Region.LONDON for row in pay_rows):
-        pay_rows += await _london_pay_alongside(session, snapshot)
-    skill_rows = (
-        await session.exec(
-            select(SkillFigure, Skill)
-            .join(Skill, col(Skill.id) == col(SkillFigure.skill_id))
-            .where(SkillFigure.snapshot_id == snapshot.id)
-        )
-    ).all()
-    info = _snapshot_info(snapshot, role)
-    pay = tuple(
-        sorted(
-            (
-                Pay(
-                    kind=PayKind(row.kind),
-                    region=row.region,
-                    median=row.median,
-                    low=row.low,
-                    high=row.high,
-                    p10=row.p10,
-                    p25=row.p25,
-                    p75=row.p75,
-                    p90=row.p90,
-                    sample_size=row.sample_size,
-                    origin=info,
-                    qualifier=row.qualifier,
-                )
-                for row in pay_rows
-            ),
-            key=lambda p: pay_order((p.kind, p.region)),
-        )
-    )
-    skills = tuple(
-        sorted(
-            (_skill_stat(figure, skill) for figure, skill in skill_rows),
-            key=source_order,
-        )
-    )
-    return RoleStats(_role_summary(role, info), info, pay, skills)
-
-
-async def _london_pay_alongside(session: AsyncSession, snapshot: MarketSnapshot) -> list[PayFigure]:
-    """London pay from the London snapshot of the same source and period.
-
-    Reports carry London's figures inside the UK snapshot; figures computed from job ads come
-    as a separate London snapshot. Either way the UK card shows London beside the UK.
-    """
-    london = (
-        await session.exec(
-            select(MarketSnapshot.id).where(
-                MarketSnapshot.team_id == snapshot.team_id,
-                col(MarketSnapshot.withdrawn_at).is_(None),
-                MarketSnapshot.role_id == snapshot.role_id,
-                MarketSnapshot.region == Region.LONDON,
-                MarketSnapshot.source == snapshot.source,
-                MarketSnapshot.period_start == snapshot.period_start,
-                MarketSnapshot.period_end == snapshot.period_end,
-            )
-        )
-    ).first()
-    if london is None:
-        return []
-    rows = await session.exec(
-        select(PayFigure).where(PayFigure.snapshot_id == london, PayFigure.region == Region.LONDON)
-    )
-    return list(rows.all())
-
-
-def _skill_stat(figure: SkillFigure, skill: Skill) -> SkillStat:
-    return SkillStat(
-        name=skill.name,
-        slug=skill.slug,
-        demand_pct=figure.demand_pct,
-        supply_pct=figure.supply_pct,
-        is_essential=figure.is_essential,
-        is_emerging=figure.is_emerging,
-        is_gap=figure.is_gap,
-        rank=figure.rank,
-        sample_size=figure.sample_size,
-        note=figure.note,
-        demand_low_pct=figure.demand_low_pct,
-        demand_high_pct=figure.demand_high_pct,
-    )
-
-
-def _role_summary(role: Role, latest: SnapshotInfo | None) -> RoleSummary:
-    return RoleSummary(role.slug, role.title, role.summary, role.typical_tenure_months, latest)
-
-
-def _snapshot_info(snapshot: MarketSnapshot, role: Role) -> SnapshotInfo:
-    assert snapshot.id is not None
-    return SnapshotInfo(
-        id=snapshot.id,
-        role_slug=role.slug,
-        role_title=role.title,
-        region=snapshot.region,
-        published_on=snapshot.published_on,
-        period_label=snapshot.period_label,
-        period_start=snapshot.period_start,
-        period_end=snapshot.period_end,
-        source=snapshot.source,
-        source_kind=SourceKind(snapshot.source_kind),
-        imported_at=snapshot.imported_at,
-        team_id=snapshot.team_id,
-        sample_size=snapshot.sample_size,
-        supply_sample_size=snapshot.supply_sample_size,
-    )

@@ -126,11 +126,6 @@ class Pay:
     qualifier: str = ""
 
     @property
-    def wording(self) -> str:
-        """How the figure is described: "median", or the source's own "around"."""
-        return self.qualifier or "median"
-
-    @property
     def unit(self) -> str:
         return PAY_UNITS[self.kind]
 
@@ -292,8 +287,13 @@ class RolePath:
     lateral_moves: tuple[str, ...]
     entry_routes: tuple[str, ...]
     typical_tenure_months: int | None
-    # Whose words the entry routes are (the newest published snapshot's), "" when unknown.
-    wording_credit: str = ""
+    # The newest published snapshot, which the path, tenure and entry routes follow.
+    source: SnapshotInfo | None = None
+
+    @property
+    def wording_credit(self) -> str:
+        """Whose words the entry routes are; "" when no published snapshot is in use."""
+        return "" if self.source is None else self.source.wording_credit
 
     @property
     def next_step(self) -> str | None:

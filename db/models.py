@@ -77,6 +77,15 @@ class SkillAlias(SQLModel, table=True):
     normalized: str = Field(max_length=200)
 
 
+class StoreState(SQLModel, table=True):
+    """Facts about the store itself, by name: e.g. the taxonomy version its ads were read with."""
+
+    __tablename__ = "store_state"
+
+    name: str = Field(sa_column=Column(String(60), primary_key=True))
+    value: str = Field(max_length=200)
+
+
 class SkillParent(SQLModel, table=True):
     """A skill's family: holding or asking for the skill counts for the family too.
 

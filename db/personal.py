@@ -116,6 +116,8 @@ class SkillCheck:
     credited_via: Mapping[str, Candidate] = field(default_factory=dict)
     # A listed family's examples as its source gives them ("AWS", "GCP", "Azure").
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Every snapshot the check's figures come from (its skills, gaps and pay may differ).
+    sources: tuple[SnapshotInfo, ...] = ()
     # Soft skills the role lists that they did not name: a closing note, not things to learn.
     soft_lacking: tuple[SkillStat, ...] = ()
 
@@ -224,7 +226,8 @@ def assess(
     listed = {stat.slug for stat in stats.skills}
     soft = soft_skill_slugs()
     essential = stats.essential_skills()
-    gaps = sorted((s for s in stats.skills if is_high_gap(s)), key=lambda s: -(s.gap_points or 0))
+    # Gaps may come from another source than the skills list (db/sources.py): take the card's.
+    gaps = [s for s in stats.skills_by_gap() if is_high_gap(s)]
     fits = [
         RoleFit(role.role.slug, role.role.title, coverage_of(role, slugs))
         for role in (other_roles or {}).values()
@@ -234,6 +237,7 @@ def assess(
         role_slug=stats.role.slug,
         role_title=stats.role.title,
         snapshot=stats.snapshot,
+        sources=stats.sources,
         held=tuple(held),
         essential_held=tuple(s for s in essential if s.slug in slugs),
         essential_lacking=tuple(s for s in essential if s.slug not in slugs),

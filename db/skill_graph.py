@@ -42,6 +42,11 @@ class SkillGraph:
         children = [child for child, parents in self.parents.items() if slug in parents]
         return tuple(sorted(children, key=lambda child: (self.names.get(child) or child).lower()))
 
+    def relatives(self, slug: str) -> set[str]:
+        """Every family above the skill and every skill below it."""
+        below = {other for other in self.parents if slug in self.ancestors(other)}
+        return below | set(self.ancestors(slug))
+
     def is_family(self, slug: str) -> bool:
         return any(slug in parents for parents in self.parents.values())
 

@@ -8,7 +8,7 @@ import logging
 import typer
 
 from db.digest_models import DeliveryStatus
-from db.engine import create_engine
+from db.engine import create_engine, tune_sqlite_for_serving
 from db.settings import load_settings
 from db.startup import prepare
 from db.token_cipher import TokenKeyError, cipher_from_settings, seal_plaintext_tokens
@@ -34,6 +34,7 @@ def clock() -> None:
         engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
+            await tune_sqlite_for_serving(engine)
             await run_clock(settings, engine)
         finally:
             await engine.dispose()
@@ -62,6 +63,8 @@ def worker(
         engine = create_engine(settings.database_url)
         try:
             await prepare(engine)
+            # Every delivery is a write: on SQLite, a commit appends to the WAL, unsynced.
+            await tune_sqlite_for_serving(engine)
             await seal_plaintext_tokens(engine, cipher)
             done = await run_worker(
                 settings, engine, until_idle=until_idle, concurrency=concurrency

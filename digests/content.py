@@ -77,6 +77,7 @@ class PayNow:
     median: float
     sample_size: int | None
     period: str  # "April 2026 — 7 months old"
+    qualifier: str = ""  # the source's own "around", when its figure is not a median
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class RoleDigest:
     # source itself lists as emerging.
     pay_now: tuple[PayNow, ...] = ()
     emerging_now: tuple[SkillStat, ...] = ()
+    # Set when the pay changes come from another series than the rest: its source and periods.
+    pay_compared: str = ""
 
     @property
     def emerging_period(self) -> str:
@@ -217,6 +220,7 @@ def pay_now(latest: RoleStats) -> list[PayNow]:
             pay.median,
             pay.sample_size,
             (pay.origin or latest.snapshot).period_and_age,
+            pay.qualifier,
         )
         for pay in latest.pay
         if pay.median is not None
@@ -303,11 +307,20 @@ class DigestBuilder:
             path = await self.market.role_path(slug)
             title = path.role_title if path is not None else slug
             return RoleDigest(slug, title, None, None)
-        source = latest.snapshot.source
         comparison = await self.market.compare(
-            slug, team_id, region=Region.UK, source=source, newer_id=latest.snapshot.id
+            slug, team_id, region=Region.UK, newer_id=latest.snapshot.id
         )
-        history = await self._salary_history(team_id, slug, source)
+        # Pay may come from another series than the skills (db/sources.py): its changes and
+        # history are then those of its own series, never a mix. Within the same series the
+        # digest's pair of periods holds for pay too.
+        pay_from = latest.pay_source(Region.UK)
+        same_series = pay_from.series == latest.snapshot.series
+        pay_comparison = (
+            comparison
+            if same_series
+            else await self.market.compare(slug, team_id, region=Region.UK, newer_id=pay_from.id)
+        )
+        history = await self._salary_history(team_id, slug, pay_from)
         if comparison is None:
             return RoleDigest(
                 slug,
@@ -325,17 +338,25 @@ class DigestBuilder:
             latest,
             comparison,
             emerging=tuple(emerging_skills(comparison)),
-            pay=tuple(pay_lines(comparison.pay_changes)),
+            pay=() if pay_comparison is None else tuple(pay_lines(pay_comparison.pay_changes)),
+            pay_compared=(
+                ""
+                if pay_comparison is None or pay_comparison is comparison
+                else f"{pay_comparison.newer.source}, {pay_comparison.older.period_label} → "
+                f"{pay_comparison.newer.period_label}"
+            ),
             gaps=tuple(gap_lines(latest, comparison)),
             removed_skills=tuple(c.name for c in comparison.skills_removed),
             salary_history=history,
         )
 
-    async def _salary_history(self, team_id: str, slug: str, source: str) -> tuple[PayPoint, ...]:
-        """The UK median salary in each snapshot from the same source, oldest first."""
+    async def _salary_history(
+        self, team_id: str, slug: str, of: SnapshotInfo
+    ) -> tuple[PayPoint, ...]:
+        """The UK median salary in each snapshot of `of`'s series, oldest first."""
         points = []
         for info in await self.market.snapshots(slug, team_id):
-            if info.source != source or info.region != Region.UK:
+            if info.series != of.series:
                 continue
             stats = await self.market.stats_for_snapshot(info.id, team_id)
             salary = None if stats is None else stats.salary

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -242,6 +242,11 @@ async def record_progress(
     return await _update_leased(engine, delivery_id, worker, values)
 
 
+# UPDATE statements that close a delivery, one per set of columns written, built once: a
+# statement built per delivery cost more CPU than the rest of recording it.
+_FINISH_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
 def _finish_statement(
     delivery_id: int,
     worker: str,
@@ -249,7 +254,8 @@ def _finish_statement(
     now: datetime,
     error: str,
     progress: dict[str, Any] | None,
-) -> Any:
+) -> tuple[Any, dict[str, Any]]:
+    """The statement that closes a delivery still leased to `worker`, and its parameters."""
     values: dict[str, Any] = dict(progress or {}) | {
         "status": status,
         "lease_owner": None,
@@ -258,30 +264,42 @@ def _finish_statement(
     }
     if status is DeliveryStatus.SENT:
         values["sent_at"] = now
-    return (
-        update(Delivery)
-        .where(
-            col(Delivery.id) == delivery_id,
-            col(Delivery.lease_owner) == worker,
-            col(Delivery.status) == DeliveryStatus.SENDING,
+    columns = tuple(sorted(values))
+    statement = _FINISH_STATEMENTS.get(columns)
+    if statement is None:
+        table = Delivery.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("held_id"),
+                table.c.lease_owner == bindparam("held_by"),
+                table.c.status == bindparam("held_status"),
+            )
+            .values({column: bindparam(column) for column in columns})
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        _FINISH_STATEMENTS[columns] = statement
+    parameters = values | {
+        "held_id": delivery_id,
+        "held_by": worker,
+        "held_status": DeliveryStatus.SENDING,
+    }
+    return statement, parameters
 
 
 class BatchedFinisher:
     """Closes deliveries in small groups, one commit per group instead of one per delivery.
 
     Each caller still waits for its own row's commit (and learns whether it still held the
-    lease), so nothing counts as sent before the ledger says so.
+    lease), so nothing counts as sent before the ledger says so. Rate limits spread a tick's
+    deliveries out (50 a second over 100 workspaces): a window of 0.1 s still gathers several
+    per commit, where a commit per delivery cost more CPU than the sending.
     """
 
-    def __init__(self, engine: AsyncEngine, *, window: float = 0.02, limit: int = 200) -> None:
+    def __init__(self, engine: AsyncEngine, *, window: float = 0.1, limit: int = 200) -> None:
         self.engine = engine
         self.window = window
         self.limit = limit
-        self._queue: list[tuple[Any, asyncio.Future[bool]]] = []
+        self._queue: list[tuple[tuple[Any, dict[str, Any]], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def finish(
@@ -306,10 +324,10 @@ class BatchedFinisher:
         while self._queue:
             batch, self._queue = self._queue[: self.limit], self._queue[self.limit :]
             try:
-                async with transaction(self.engine) as session:
+                async with self.engine.begin() as connection:
                     kept = [
-                        (await session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
-                        for statement, _ in batch
+                        (await connection.execute(statement, parameters)).rowcount == 1
+                        for (statement, parameters), _ in batch
                     ]
             except Exception as problem:
                 for _, future in batch:
@@ -333,9 +351,9 @@ async def finish(
     progress: dict[str, Any] | None = None,
 ) -> bool:
     """Close a delivery: sent, skipped as quiet, held or failed (with the last progress)."""
-    statement = _finish_statement(delivery_id, worker, status, now, error, progress)
-    async with transaction(engine) as session:
-        result: Any = await session.execute(statement)
+    statement, parameters = _finish_statement(delivery_id, worker, status, now, error, progress)
+    async with engine.begin() as connection:
+        result = await connection.execute(statement, parameters)
         return bool(result.rowcount == 1)
 
 

@@ -279,6 +279,15 @@ class Ingestor:
                 Aggregator(self.rules, list(catalogue.names)),
             )
 
+    async def recompute_in(
+        self, session: AsyncSession, catalogue: SkillCatalogue, since: date
+    ) -> list[StoreResult]:
+        """Recompute every window from `since` on, in the caller's transaction (ads read
+        again by `ingest reextract` and their snapshots change together)."""
+        return await self._recompute(
+            session, catalogue, since, Aggregator(self.rules, list(catalogue.names))
+        )
+
     async def _prepare(self, session: AsyncSession) -> tuple[SkillCatalogue, AdParser]:
         catalogue = await sync_taxonomy(session, self.taxonomy)
         roles = RoleMapper(self.taxonomy, await known_roles(session))

@@ -220,3 +220,11 @@ async def test_lazy_listeners_share_the_services_not_copies(harness: SlackAppHar
     assert services.market is not None
     [posted] = answer.calls_to("chat.postMessage")
     assert posted.args["text"] == "from a lazy listener"
+
+
+async def test_a_command_containing_the_word_payload_reaches_its_listener(
+    harness: SlackAppHarness,
+) -> None:
+    answer = await harness.command("payload")
+    assert answer.ack_body is not None
+    assert answer.ack_body["text"] == "echo: payload"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -345,3 +346,35 @@ async def test_run_with_a_bot_token_as_app_token_exits_with_advice(tmp_path: Pat
     assert "Traceback" not in output
     [refused] = stub.calls_to("apps.connections.open")
     assert refused.token == "xoxb-pasted-into-the-wrong-variable"
+
+
+async def test_sigterm_lets_acknowledged_answers_finish(tmp_path: Path) -> None:
+    """SIGTERM stops Socket Mode the way it stops HTTP mode: no new requests, and the DMs of
+    checks already acknowledged still go out (Python's default SIGTERM would end at once)."""
+    async with SlackStub() as stub:
+        stub.method_latency["chat.postMessage"] = 1.0  # every DM is on its way at the SIGTERM
+        settings = settings_for_stub(
+            stub,
+            f"sqlite+aiosqlite:///{tmp_path / 'skillgap.db'}",
+            slack_app_token=APP_TOKEN,
+            slack_signing_secret=None,
+        )
+        before = signal.getsignal(signal.SIGTERM)
+        task = asyncio.create_task(run_socket_mode(settings))
+        try:
+            await _connected(stub, task)
+            for number in range(3):
+                payload = command_payload(
+                    "check python, pytorch for ai engineer",
+                    response_url=stub.response_url(f"r{number}"),
+                )
+                await stub.socket_ack(await stub.socket_send_command(payload), within=WITHIN)
+            # Sent to this very process: only safe once run_socket_mode has caught SIGTERM.
+            assert signal.getsignal(signal.SIGTERM) not in (before, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(task, WITHIN)
+        finally:
+            if not task.done():
+                await _stop(task)
+        assert len([call for call in stub.calls_to("chat.postMessage") if call.ok]) == 3
+        assert signal.getsignal(signal.SIGTERM) == before  # the handler is gone again

@@ -188,3 +188,14 @@ async def test_an_embedded_store_is_served_from_a_write_ahead_log(
             assert await connection.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
     finally:
         await web.shutdown()
+
+
+async def test_a_command_containing_the_word_payload_is_read_as_typed(
+    server: str, stub: SlackStub
+) -> None:
+    """Bolt 1.30 reads any form body containing "payload" as empty (it expects a payload field);
+    the command must still arrive, over HTTP and through the app itself."""
+    body = slash_command_body("payload design", response_url=stub.response_url("r"))
+    status, text, _ = await post_command(server, body, signed_headers(SIGNING_SECRET, body))
+    assert status == 200
+    assert '"echo: payload design"' in text

@@ -38,6 +38,8 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
             gaps = await _card(harness, "gaps ai engineer")
             emerging = await _card(harness, "emerging ai engineer")
             salary = await _card(harness, "salary ai engineer")
+            path = await _card(harness, "path ai engineer")
+            skill = await _card(harness, "skill production llm deployment")
             checked = await harness.command("check python, rag for ai engineer", until=_noted)
             [dm] = _dms(checked, harness, RECRUITER)
             feedback = dm.text_content()
@@ -47,6 +49,7 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
     assert "Agentic AI Frameworks" in role and "none reported" not in role
     assert "Production LLM Deployment" in gaps and "not enough data" not in gaps
     assert "Agentic AI Frameworks" in emerging
+    assert "red-team exercises in a structured way._ (SkillGap's wording, from the UK" in emerging
     # ...and the 12 ads' sound salary median shows beside the report's, each labelled.
     for card in (role, salary):
         assert "Report, Apr 2026: *£75,000*" in card
@@ -55,6 +58,10 @@ async def test_twelve_ads_after_the_report_leave_its_figures_on_every_card(
     for card in (role, gaps, emerging, salary):
         assert "UK market report, April 2026 — 7 months old" in card
     assert "job ads, week, 2026-W48 (your workspace's own data)" in role
+    assert "• April 2026 — 7 months old: demand 75% vs supply 25%" in skill
+    # The career path follows the report, whatever the team's ads.
+    assert "Source: UK market report, April 2026 — 7 months old" in path
+    assert "job ads" not in path
     # The check's essentials are the report's, not 12 ads' "66.7%".
     assert "✗ MLOps for GenAI" not in feedback and "66.7%" not in feedback
     assert "April 2026 — 7 months old" in feedback
@@ -102,3 +109,19 @@ async def test_gaps_that_differ_show_both_sources(sqlite_engine: AsyncEngine) ->
         gaps = await _card(harness, "gaps ai engineer")
     assert "• MLOps for GenAI: 66.7% vs 5% = *61.7 pts* · Report, Apr 2026: 43 pts" in role
     assert "Report, Apr 2026: 65% vs 22% = 43 pts" in gaps
+
+
+async def test_a_check_over_sound_ads_without_candidates_keeps_the_reports_gaps(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await store_documents(sqlite_engine, [ads_window(ads=40, weeks=1, salary=68_000, salaries=30)])
+    with time_machine.travel(DECEMBER, tick=False):
+        async with running_app(sqlite_engine, user=RECRUITER) as harness:
+            checked = await harness.command("check python for ai engineer", until=_noted)
+            [dm] = _dms(checked, harness, RECRUITER)
+    feedback = dm.text_content()
+    # 40 ads rank the skills; only the report measured supply, so its gaps stay.
+    assert "Scarce skills you lack" in feedback and "Production LLM Deployment" in feedback
+    assert "job ads, week, 2026-W48 — " not in feedback  # recent: no age
+    assert "job ads, week, 2026-W48" in feedback
+    assert "UK market report, April 2026 — 7 months old" in feedback

@@ -187,7 +187,8 @@ async def test_skill_shows_its_figures_across_roles(slack_app: SlackAppHarness):
     shown = texts_of(reply)
     assert "Skill · Production LLM Deployment" in shown
     assert "*AI Engineer* · UK · UK market report" in shown
-    assert "April 2026: demand 75% vs supply 25% = gap 50 pts · _top gap #1_" in shown
+    assert "April 2026" in shown  # with its age once old
+    assert ": demand 75% vs supply 25% = gap 50 pts · _top gap #1_" in shown
     assert action_ids(reply) == {"share_in_channel": "skill production-llm-deployment"}
 
 

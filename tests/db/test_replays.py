@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.replays import SIGNATURE_LIFETIME_SECONDS, accept_once, forget_expired
+from db.engine import create_engine
+from db.replays import (
+    SIGNATURE_LIFETIME_SECONDS,
+    AcceptedSignatures,
+    accept_once,
+    forget_expired,
+)
 from db.slack_models import AcceptedRequest
 
 SIGNATURE = "v0=" + "ab" * 32
@@ -34,3 +43,39 @@ async def test_only_signatures_too_old_to_verify_are_forgotten(empty_engine: Asy
     await forget_expired(empty_engine, now=now)
     assert await count(empty_engine) == 1
     assert await accept_once(empty_engine, SIGNATURE, expired) is True
+
+
+async def test_a_web_process_sees_signatures_another_accepted(empty_engine: AsyncEngine) -> None:
+    now = int(time.time())
+    first, second = (AcceptedSignatures(empty_engine, direct=True) for _ in range(2))
+    try:
+        assert await first.accept_once(SIGNATURE, now) is True
+        assert await second.accept_once(SIGNATURE, now) is False
+        assert await first.accept_once(SIGNATURE, now) is False
+    finally:
+        first.close()
+        second.close()
+    assert await count(empty_engine) == 1
+
+
+async def test_a_busy_sqlite_file_still_refuses_replays_without_blocking_the_loop(
+    empty_database_url: str,
+) -> None:
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the direct path is the embedded SQLite store's")
+    engine = create_engine(empty_database_url)
+    signatures = AcceptedSignatures(engine, direct=True)
+    writer = sqlite3.connect(make_url(empty_database_url).database or "", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process (an ingest, say) is writing
+        now = int(time.time())
+        accepting = asyncio.create_task(signatures.accept_once(SIGNATURE, now))
+        await asyncio.sleep(0.2)
+        assert not accepting.done()  # waiting for the writer, off the event loop
+        writer.execute("COMMIT")
+        assert await asyncio.wait_for(accepting, timeout=10) is True
+        assert await signatures.accept_once(SIGNATURE, now) is False
+    finally:
+        writer.close()
+        signatures.close()
+        await engine.dispose()

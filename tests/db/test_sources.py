@@ -59,7 +59,11 @@ def ads_window(
     return SnapshotDocument(
         role=ROLE,
         published_on=end,
-        period_label="2026-W48" if weeks == 1 else f"{weeks} weeks to {end.isoformat()}",
+        period_label=(
+            f"{end.isocalendar().year}-W{end.isocalendar().week:02d}"
+            if weeks == 1
+            else f"{weeks} weeks to {end.isoformat()}"
+        ),
         period_start=start,
         period_end=end,
         source="job ads, week" if weeks == 1 else f"job ads, {weeks} weeks",

@@ -14,6 +14,7 @@ from db.market import MarketReader
 from digests.content import DigestBuilder
 from digests.render import render_digest
 from tests.commands.helpers import assert_valid_message, texts_of
+from tests.db.test_sources import TEAM, ads_window
 from tests.digests.data import april, may
 
 DECEMBER = datetime(2026, 12, 2, 9, tzinfo=UTC)
@@ -37,7 +38,7 @@ async def test_a_first_digest_in_december_shows_april_figures_and_says_how_old(
     assert "week of 30 Nov 2026 · figures for April 2026 — 7 months old" in shown
     # With nothing to compare yet: pay, the largest gaps and the emerging skills as they stand.
     assert "• Salary, UK: £75,000 (April 2026 — 7 months old)" in shown
-    assert "• Day rate, London: £750/day (April 2026 — 7 months old)" in shown
+    assert "• Day rate, London: around £750/day (April 2026 — 7 months old)" in shown
     assert "*Largest gaps now* (demand vs supply, April 2026 — 7 months old)" in shown
     assert "• Production LLM Deployment: 75% vs 25% (50 pts)" in shown
     assert "• Agentic AI Frameworks" in shown and "• Multimodal AI" in shown
@@ -65,3 +66,25 @@ async def test_a_gap_skill_is_emerging_only_when_the_source_says_so(
     # Production LLM Deployment and Inference Cost Control are gaps the report does not call
     # emerging; AI Evaluation & Safety is both a gap and on the report's emerging list.
     assert emerging == {"Guardrails", "Model Context Protocol", "AI Evaluation & Safety"}
+
+
+async def test_pay_changes_come_from_the_pay_figures_own_series(
+    empty_engine: AsyncEngine,
+) -> None:
+    # Two reports give the skills; two weeks of a team's ads (too few for shares, enough for
+    # a salary median) give the salary. Its change is week on week, never report to ads.
+    weeks = [
+        ads_window(ads=12, weeks=1, salary=66_000, salaries=12, end=date(2026, 11, 22)),
+        ads_window(ads=12, weeks=1, salary=68_000, salaries=12, end=date(2026, 11, 29)),
+    ]
+    await store_documents(empty_engine, [april(), may(), *weeks])
+    with time_machine.travel(DECEMBER, tick=False):
+        builder = DigestBuilder(MarketReader(empty_engine), ttl_seconds=0)
+        digest = await builder.build(TEAM, ["ai-engineer"])
+    [role] = digest.roles
+    assert role.older is not None and role.older.period_label == "April 2026"
+    assert role.pay_compared == "job ads, week, 2026-W47 → 2026-W48"
+    salary = next(line for line in role.pay if line.label == "Salary" and line.region == "UK")
+    assert (salary.median.old, salary.median.new) == (66_000, 68_000)
+    assert [point.median for point in role.salary_history] == [66_000, 68_000]
+    assert all(line.label != "Day rate" for line in role.pay)  # the ads have no day rates
