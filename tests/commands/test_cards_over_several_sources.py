@@ -121,7 +121,7 @@ async def test_a_check_over_sound_ads_without_candidates_keeps_the_reports_gaps(
             [dm] = _dms(checked, harness, RECRUITER)
     feedback = dm.text_content()
     # 40 ads rank the skills; only the report measured supply, so its gaps stay.
-    assert "Scarce skills you lack" in feedback and "Production LLM Deployment" in feedback
+    assert "Production LLM Deployment" in feedback and "50 pts" in feedback
     assert "job ads, week, 2026-W48 — " not in feedback  # recent: no age
     assert "job ads, week, 2026-W48" in feedback
     assert "UK market report, April 2026 — 7 months old" in feedback
