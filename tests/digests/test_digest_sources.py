@@ -40,7 +40,7 @@ async def test_a_first_digest_in_december_shows_april_figures_and_says_how_old(
     assert "• Salary, UK: £75,000 (April 2026 — 7 months old)" in shown
     assert "• Day rate, London: around £750/day (April 2026 — 7 months old)" in shown
     assert "*Largest gaps now* (demand vs supply, April 2026 — 7 months old)" in shown
-    assert "• Production LLM Deployment: 75% vs 25% (50 pts)" in shown
+    assert "• Production LLM Deployment: demand 75% vs supply 25%, gap 50 pts" in shown
     assert "• Agentic AI Frameworks" in shown and "• Multimodal AI" in shown
     assert "Changes start next time" in shown
 
