@@ -87,7 +87,7 @@ def test_role_salary_and_digest_preview_show_two_weeks_of_ads(tmp_path: Path) ->
     assert "Agentic AI Frameworks" in role_card  # LangGraph is agentic-framework work
 
     assert "Since job ads, week, 2026-W19" in salary
-    assert "Permanent salary · UK: £79,000 → £82,000 (+£3,000, +3.8%)" in salary
+    assert "Permanent salary · UK: median £82,000 (+£3,000, +3.8%; was £79,000)" in salary
     assert "London: £82,000 median · Job ads, week to 17 May, n=15" in salary
 
     assert "Compared: 2026-W19 → 2026-W20" in digest
@@ -95,4 +95,4 @@ def test_role_salary_and_digest_preview_show_two_weeks_of_ads(tmp_path: Path) ->
     # The report's gaps did not move between two weeks of ads: no move is claimed for them.
     assert "gap 50 pts (UK market report, April 2026" in digest
     assert "(unchanged)" not in digest
-    assert "£79,000 → £82,000 (+£3,000, +3.8%)" in digest
+    assert "median £82,000 (+£3,000, +3.8%; was £79,000)" in digest
