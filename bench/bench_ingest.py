@@ -46,8 +46,8 @@ from db.engine import create_engine  # noqa: E402
 from db.ingest.extract import NaiveExtractor, SkillExtractor  # noqa: E402
 from db.ingest.parse_worker import peak_memory_mb  # noqa: E402
 from db.ingest.pipeline import Ingestor  # noqa: E402
-from db.ingest.taxonomy import load_taxonomy  # noqa: E402
 from db.startup import prepare  # noqa: E402
+from db.taxonomy import load_taxonomy  # noqa: E402
 
 TITLES = [
     "AI Engineer",

@@ -28,8 +28,8 @@ from bench.bench_ingest import generate  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from db.ingest.pipeline import Ingestor  # noqa: E402
 from db.ingest.reextract import reextract_stored_ads  # noqa: E402
-from db.ingest.taxonomy import load_taxonomy  # noqa: E402
 from db.startup import prepare  # noqa: E402
+from db.taxonomy import load_taxonomy  # noqa: E402
 
 
 async def fresh_ingest(path: Path, database: Path) -> float:

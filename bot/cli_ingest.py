@@ -33,9 +33,9 @@ from db.ingest.reextract import ReextractSummary, reextract_stored_ads
 from db.ingest.roles import RoleMapper
 from db.ingest.store_errors import IngestFailed
 from db.ingest.summary import IngestSummary
-from db.ingest.taxonomy import load_taxonomy
 from db.settings import load_settings
 from db.startup import prepare
+from db.taxonomy import load_taxonomy
 
 ingest_app = typer.Typer(
     help="Compute weekly market figures from your own job ads and candidates.",

@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.constants import Region
 from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory
-from db.ingest.taxonomy import load_taxonomy
 from db.market_comparison import SnapshotComparison, compare_stats
 from db.market_figures import (
     AskedTogether,
@@ -57,6 +56,7 @@ from db.models import (
 from db.names import slugify
 from db.resolve import Candidate, NameIndex, Resolution
 from db.skill_graph import SkillGraph, load_skill_graph
+from db.taxonomy import load_taxonomy
 
 
 @dataclass

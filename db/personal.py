@@ -9,12 +9,12 @@ from functools import lru_cache
 from typing import Any
 
 from db.constants import PUBLIC_TEAM, PayKind, Region
-from db.ingest.taxonomy import load_taxonomy
 from db.market import MarketReader
 from db.market_comparison import PayChange, SkillChange, SnapshotComparison
 from db.market_figures import Pay, RoleStats, SkillStat, SnapshotInfo
 from db.resolve import Candidate
 from db.skill_graph import SkillGraph
+from db.taxonomy import load_taxonomy
 
 # A measured gap this wide (demand minus supply, in points) marks a skill as scarce even
 # when the source did not list it among its top gaps.

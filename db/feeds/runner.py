@@ -47,9 +47,9 @@ from db.feeds.url import UrlSource
 from db.importers.document import InvalidImport
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
-from db.ingest.taxonomy import Taxonomy
 from db.ingest_models import IngestedAd
 from db.snapshots import StoreOutcome
+from db.taxonomy import Taxonomy
 
 REQUEST_TIMEOUT_SECONDS = 60
 ADZUNA_TRUNCATION_NOTE = (

@@ -10,9 +10,9 @@ from db.constants import DATA_DIR
 from db.engine import transaction
 from db.importers.store import store_snapshot
 from db.importers.structured import parse_structured_file
-from db.ingest.taxonomy import load_taxonomy
 from db.ingest.writer import sync_taxonomy
 from db.snapshots import StoreResult
+from db.taxonomy import load_taxonomy
 
 SNAPSHOTS_DIR = DATA_DIR / "snapshots"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.ingest.alias_scan import AliasStarts
-from db.ingest.taxonomy import Taxonomy, TaxonomySkill
+from db.taxonomy import Taxonomy, TaxonomySkill
 
 # A space or hyphen inside an alias also matches none, several, or a line break:
 # "fine-tuning", "fine tuning" and "finetuning" are the same phrase.

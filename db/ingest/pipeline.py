@@ -44,11 +44,11 @@ from db.ingest.readers import (
 from db.ingest.roles import KnownRole, RoleMapper
 from db.ingest.store_errors import IngestPosition, database_errors_explained
 from db.ingest.summary import IngestSummary, ProgressHook
-from db.ingest.taxonomy import Taxonomy, load_taxonomy
 from db.ingest.writer import SkillCatalogue, sync_taxonomy
 from db.ingest_models import IngestedAd, IngestedCandidate
 from db.models import Role, RoleAlias
 from db.snapshots import StoreResult, write_snapshots
+from db.taxonomy import Taxonomy, load_taxonomy
 
 SNAPSHOTS_PER_WRITE = 50
 # Inputs this big are parsed in worker processes; smaller ones are not worth the start-up.

@@ -20,8 +20,8 @@ from db.ingest.salary import (
     parse_salary_fields,
     parse_salary_text,
 )
-from db.ingest.taxonomy import Taxonomy
 from db.names import normalize_name, slugify
+from db.taxonomy import Taxonomy
 
 # Column names accepted for each fact, first match wins (Adzuna's names are among them).
 ID_COLUMNS = ("id", "ad_id", "job_id", "adref", "reference")

@@ -22,11 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import transaction
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
-from db.ingest.taxonomy import Taxonomy, load_taxonomy
 from db.ingest.writer import sync_taxonomy
 from db.ingest_models import IngestedAd
 from db.models import StoreState
 from db.snapshots import StoreResult
+from db.taxonomy import Taxonomy, load_taxonomy
 
 PAGE = 20_000
 TAXONOMY_VERSION = "taxonomy_version"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from db.ingest.taxonomy import Taxonomy
 from db.names import normalize_name, slugify
+from db.taxonomy import Taxonomy
 
 # Fuzzy matching only forgives typos ("AI Enginer"), never a different job.
 FUZZY_CUTOFF = 92.0

@@ -8,13 +8,13 @@ from sqlalchemy import insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.ingest.taxonomy import Taxonomy
 from db.models import (
     Skill,
     SkillAlias,
 )
 from db.names import normalize_name
 from db.skill_graph import add_parent_links
+from db.taxonomy import Taxonomy
 
 _BATCH = 2_000
 

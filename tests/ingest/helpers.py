@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db.ingest.postings import AdParser
 from db.ingest.roles import RoleMapper
-from db.ingest.taxonomy import load_taxonomy
+from db.taxonomy import load_taxonomy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AD_COLUMNS = [

@@ -19,7 +19,7 @@ from db.ingest.extract import (
     _scoped,
     trie_pattern,
 )
-from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
+from db.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
 EXTRACTOR = SkillExtractor(load_taxonomy())
 

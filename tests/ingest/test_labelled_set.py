@@ -7,7 +7,7 @@ import re
 import yaml
 
 from db.ingest.extract import NaiveExtractor
-from db.ingest.taxonomy import load_taxonomy
+from db.taxonomy import load_taxonomy
 from tests.ingest.helpers import FIXTURES, ad_parser
 
 LABELLED = yaml.safe_load((FIXTURES / "labelled_ads.yaml").read_text(encoding="utf-8"))["ads"]

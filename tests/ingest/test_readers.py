@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from db.importers.document import Problem
 from db.ingest.extract import SkillExtractor
 from db.ingest.readers import FileRefused, ReadStats, detect_format, read_rows
-from db.ingest.taxonomy import load_taxonomy
+from db.taxonomy import load_taxonomy
 
 
 def read(path: Path, required: tuple[str, ...] = ("title",)) -> tuple[list, list[Problem]]:

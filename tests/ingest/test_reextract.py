@@ -17,9 +17,9 @@ from db.ingest.reextract import (
     reextract_if_taxonomy_changed,
     reextract_stored_ads,
 )
-from db.ingest.taxonomy import load_taxonomy
 from db.models import MarketSnapshot, StoreState
 from db.snapshots import StoreOutcome
+from db.taxonomy import load_taxonomy
 from tests.ingest.helpers import write_csv
 from tests.ingest.test_cli import cli_env  # noqa: F401  (a fixture)
 from tests.ingest.test_pipeline import RULES, TEAM, WEEK_1, skill_figures, snapshot, week_one_ads

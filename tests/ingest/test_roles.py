@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.ingest.roles import KnownRole, RoleMapper
-from db.ingest.taxonomy import load_taxonomy
+from db.taxonomy import load_taxonomy
 
 MAPPER = RoleMapper(
     load_taxonomy(), [KnownRole("Prompt Whisperer", ("Prompt Whisperer", "Prompt Artisan"))]

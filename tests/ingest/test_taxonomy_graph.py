@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import transaction
-from db.ingest.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 from db.ingest.writer import sync_taxonomy
 from db.market import MarketReader
 from db.names import normalize_name
 from db.snapshots import upsert_skill
+from db.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
 
 def _taxonomy(skills: str) -> str:
