@@ -11,7 +11,7 @@ from db.market import MarketReader
 from db.personal import check_skills, personal_changes
 from db.profiles import load_profile
 from digests import ledger
-from digests.schedule import WeeklySchedule
+from digests.schedule import WeeklySchedule, as_utc
 from digests.sender import Composition
 from digests.subscriptions import subscribe, unsubscribe
 from templates import render_message
@@ -65,14 +65,10 @@ class PersonalCheckComposer:
         check = await check_skills(self.market, profile.skills, role_slug, subscription.team_id)
         changes = None
         if comparison is not None and (
-            since is None or _aware(comparison.newer.imported_at) > _aware(since)
+            since is None or as_utc(comparison.newer.imported_at) > as_utc(since)
         ):
             changes = personal_changes(
                 comparison, (c.slug for c in profile.skills), await self.market.skill_graph()
             )
         message = render_message("profile_weekly.j2", changes=changes, check=check)
         return Composition(parts=(message,), quiet=changes is None or not changes.has_changes)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

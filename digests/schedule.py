@@ -44,6 +44,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment, timezone-aware: SQLite hands datetimes back without the UTC they were
+    written in."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class ScheduleError(ValueError):
     """What someone typed is not a schedule; the message says what was wrong."""
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -35,7 +35,7 @@ from digests.charts import Chart, ChartCache
 from digests.content import DigestBuilder
 from digests.refusals import ADVICE, CHANNEL_GONE, DEFAULT_ADVICE, TOKEN_GONE
 from digests.render import RenderedDigest, mention, render_digest
-from digests.schedule import utc_now
+from digests.schedule import as_utc, utc_now
 from digests.slack_calls import DeliveryFailed, RateLimiter, upload_file
 from digests.subscriptions import pause_subscription
 from templates import SlackMessage, render_message
@@ -90,13 +90,6 @@ class _Attempt:
     lease_until: datetime | None = None
     # Progress of the final step, written together with the delivery's close (one write).
     unrecorded: dict[str, Any] = field(default_factory=dict)
-
-
-def _as_utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back without their zone; the ledger writes them in UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class DigestSender:
@@ -240,7 +233,7 @@ class DigestSender:
             channel_id=delivery.channel_id or "",
             message_ts=delivery.message_ts,
             parts_sent=delivery.parts_sent,
-            lease_until=_as_utc(delivery.lease_expires_at),
+            lease_until=(as_utc(delivery.lease_expires_at) if delivery.lease_expires_at else None),
         )
         try:
             composer = self._composers.get(DeliveryKind(delivery.kind))
