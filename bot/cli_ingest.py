@@ -292,6 +292,8 @@ def reextract(
         raise typer.Exit(1) from None
     counts = Counter(result.outcome.value for result in summary.snapshots)
     typer.echo(f"Read {summary.ads_read} stored ads again: {summary.ads_changed} changed.")
+    for note in summary.notes():
+        typer.echo(note)
     typer.echo(
         "Snapshots: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         if counts
