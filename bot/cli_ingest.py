@@ -248,8 +248,9 @@ def reextract(
     rising_points: float = RISING_POINTS,
     min_base_ads: int = MIN_BASE,
 ) -> None:
-    """Read every stored ad again under the current taxonomy and recompute the snapshots of
-    the ads that changed (done by itself on start when the taxonomy's version changed)."""
+    """Extract every stored ad's skills again from its stored text under the current taxonomy
+    and recompute the snapshots of the ads that changed (done by itself on start when the
+    taxonomy's version changed)."""
     console = _progress_console()
     rules = SnapshotRules(
         rolling_weeks=rolling_weeks,
