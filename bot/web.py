@@ -32,7 +32,7 @@ from bot.request_guard import (
     verifier_for,
 )
 from db.engine import create_engine, is_sqlite, tune_sqlite_for_serving
-from db.replays import AcceptedSignatures, forget_expired
+from db.replays import AcceptedSignatures
 from db.settings import Settings
 from db.startup import prepare
 from db.token_cipher import cipher_from_settings, seal_plaintext_tokens
@@ -257,7 +257,7 @@ class SkillGapWeb:
             first_time = await self.signatures.accept_once(signature, signed_at)
             self._accepted += 1
             if self._accepted % FORGET_EXPIRED_EVERY == 0:
-                await forget_expired(self.engine)
+                await self.signatures.forget_expired()
         except SQLAlchemyError as error:
             # Without the store a replay cannot be told apart: refuse rather than risk it.
             logger.warning("could not check a request for replay, store unavailable: %s", error)

@@ -33,11 +33,15 @@ async def accept_once(engine: AsyncEngine, signature: str, signed_at: int) -> bo
     return bool(result.rowcount)
 
 
+def expiry_cutoff(now: float | None = None) -> int:
+    """Signatures accepted before this are too old to pass the signature check again."""
+    return int(time.time() if now is None else now) - SIGNATURE_LIFETIME_SECONDS
+
+
 async def forget_expired(engine: AsyncEngine, now: float | None = None) -> None:
     """Delete signatures too old to pass the signature check again (by the indexed timestamp)."""
-    cutoff = int(time.time() if now is None else now) - SIGNATURE_LIFETIME_SECONDS
     async with engine.begin() as connection:
-        await connection.execute(delete(_TABLE).where(_TABLE.c.signed_at < cutoff))
+        await connection.execute(delete(_TABLE).where(_TABLE.c.signed_at < expiry_cutoff(now)))
 
 
 class AcceptedSignatures:
@@ -49,6 +53,10 @@ class AcceptedSignatures:
     the event loop, and when another process is writing (an ingest, a worker) the request takes
     the async path, which waits off the loop. The row still goes to the shared file, so every
     web process on it sees the signature.
+
+    The clean-up writes through the same connection: a write of this process's own on the
+    async path would hold the file's one write lock while the next requests try theirs, send
+    them down the async path too, and keep them there while requests overlap.
     """
 
     def __init__(self, engine: AsyncEngine, *, direct: bool) -> None:
@@ -65,6 +73,16 @@ class AcceptedSignatures:
                 return cursor.rowcount == 1
         return await accept_once(self.engine, signature, signed_at)
 
+    async def forget_expired(self, now: float | None = None) -> None:
+        if self._direct is not None:
+            try:
+                self._direct.execute(_SQLITE_FORGET, (expiry_cutoff(now),))
+            except sqlite3.Error:
+                pass  # busy: as for accept_once
+            else:
+                return
+        await forget_expired(self.engine, now)
+
     def close(self) -> None:
         if self._direct is not None:
             self._direct.close()
@@ -75,6 +93,10 @@ _SQLITE_INSERT = str(
     insert_ignoring_duplicates(_TABLE, "sqlite", "signature")
     .values(signature=bindparam("signature"), signed_at=bindparam("signed_at"))
     .compile(dialect=sqlite.dialect())
+)
+
+_SQLITE_FORGET = str(
+    delete(_TABLE).where(_TABLE.c.signed_at < bindparam("cutoff")).compile(dialect=sqlite.dialect())
 )
 
 

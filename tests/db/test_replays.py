@@ -79,3 +79,28 @@ async def test_a_busy_sqlite_file_still_refuses_replays_without_blocking_the_loo
         writer.close()
         signatures.close()
         await engine.dispose()
+
+
+async def test_the_clean_up_writes_beside_the_inserts_not_on_the_async_path(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Served, a write of this process's own on the async path holds SQLite's one write lock
+    while the next requests try the direct path: they fall back too, and keep falling back."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the direct path is the embedded SQLite store's")
+    engine = create_engine(empty_database_url)
+    signatures = AcceptedSignatures(engine, direct=True)
+    now = int(time.time())
+    try:
+        await signatures.accept_once(SIGNATURE, now - SIGNATURE_LIFETIME_SECONDS - 1)
+        await signatures.accept_once("v0=" + "cd" * 32, now)
+
+        async def async_path(*_: object) -> None:
+            raise AssertionError("the clean-up took the async path while the file was free")
+
+        monkeypatch.setattr("db.replays.forget_expired", async_path)
+        await signatures.forget_expired(now)
+        assert await count(engine) == 1
+    finally:
+        signatures.close()
+        await engine.dispose()
