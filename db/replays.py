@@ -74,14 +74,21 @@ class AcceptedSignatures:
         return await accept_once(self.engine, signature, signed_at)
 
     async def forget_expired(self, now: float | None = None) -> None:
-        if self._direct is not None:
-            try:
-                self._direct.execute(_SQLITE_FORGET, (expiry_cutoff(now),))
-            except sqlite3.Error:
-                pass  # busy: as for accept_once
-            else:
-                return
-        await forget_expired(self.engine, now)
+        if self._direct is None:
+            await forget_expired(self.engine, now)
+            return
+        try:
+            self._direct.execute(_SQLITE_FORGET, (expiry_cutoff(now),))
+        except sqlite3.Error:  # busy: as for accept_once
+            await forget_expired(self.engine, now)
+        await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the file, on the engine's thread: the direct connection
+        does not, because a checkpoint syncs the disk and would hold the loop for milliseconds.
+        PASSIVE never waits for readers or writers."""
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         if self._direct is not None:
@@ -108,6 +115,7 @@ def _direct_sqlite_connection(engine: AsyncEngine) -> sqlite3.Connection | None:
     connection = sqlite3.connect(database, isolation_level=None, timeout=0, check_same_thread=False)
     try:
         sqlite_pragmas_for_serving(connection)
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # see AcceptedSignatures._checkpoint
     except sqlite3.Error:
         connection.close()  # the file is busy or unusable: every request takes the async path
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine
+from db.engine import create_engine, tune_sqlite_for_serving
 from db.replays import (
     SIGNATURE_LIFETIME_SECONDS,
     AcceptedSignatures,
@@ -101,6 +102,33 @@ async def test_the_clean_up_writes_beside_the_inserts_not_on_the_async_path(
         monkeypatch.setattr("db.replays.forget_expired", async_path)
         await signatures.forget_expired(now)
         assert await count(engine) == 1
+    finally:
+        signatures.close()
+        await engine.dispose()
+
+
+def file_size(path: str) -> int:
+    return os.path.getsize(path)
+
+
+async def test_the_log_of_direct_inserts_is_checkpointed_by_the_clean_up(
+    empty_database_url: str,
+) -> None:
+    """The direct connection never checkpoints (a disk sync on the event loop); the clean-up
+    copies the write-ahead log into the file off the loop, so it does not grow for ever."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the direct path is the embedded SQLite store's")
+    engine = create_engine(empty_database_url)
+    await tune_sqlite_for_serving(engine)
+    signatures = AcceptedSignatures(engine, direct=True)
+    path = make_url(empty_database_url).database or ""
+    now = int(time.time())
+    try:
+        for number in range(3000):
+            await signatures.accept_once(f"v0={number:064x}", now)
+        before = file_size(path)
+        await signatures.forget_expired(now)
+        assert file_size(path) > before + 100_000
     finally:
         signatures.close()
         await engine.dispose()
