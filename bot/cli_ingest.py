@@ -248,8 +248,9 @@ def reextract(
     rising_points: float = RISING_POINTS,
     min_base_ads: int = MIN_BASE,
 ) -> None:
-    """Read every stored ad again under the current taxonomy and recompute the snapshots of
-    the ads that changed (done by itself on start when the taxonomy's version changed)."""
+    """Extract every stored ad's skills again from its stored text under the current taxonomy
+    and recompute the snapshots of the ads that changed (done by itself on start when the
+    taxonomy's version changed)."""
     console = _progress_console()
     rules = SnapshotRules(
         rolling_weeks=rolling_weeks,
@@ -292,6 +293,8 @@ def reextract(
         raise typer.Exit(1) from None
     counts = Counter(result.outcome.value for result in summary.snapshots)
     typer.echo(f"Read {summary.ads_read} stored ads again: {summary.ads_changed} changed.")
+    for note in summary.notes():
+        typer.echo(note)
     typer.echo(
         "Snapshots: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         if counts

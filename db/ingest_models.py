@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.models import PUBLIC_TEAM
@@ -35,6 +35,10 @@ class IngestedAd(SQLModel, table=True):
     pay_value: float | None = None
     # Taxonomy skill slugs found in the ad, sorted, joined by "|".
     skills: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # What the skills were extracted from (title, line break, description), zlib-compressed
+    # (db/ingest/ad_text.py), so a taxonomy edit can re-read it; None for ads stored before
+    # the text was kept.
+    packed_text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class IngestedCandidate(SQLModel, table=True):

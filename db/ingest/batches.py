@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.constants import PayKind
+from db.ingest.ad_text import UnreadableText, pack_text, unpack_text
 from db.ingest.postings import AdParser, BadRow, CsvAdColumns, ParsedAd, role_slug
 from db.ingest.readers import BlockRows, ReadStats, block_csv_values, block_jsonl_rows
 from db.ingest.salary import SalaryReading
@@ -36,6 +37,7 @@ AD_COLUMNS = (
     "pay_kind",
     "pay_value",
     "skills",
+    "packed_text",
 )
 
 
@@ -139,6 +141,18 @@ class BatchParser:
         self._parse(batch, rows, self.parser.parse_ad)
         return batch
 
+    def reread_texts(self, texts: list[bytes | None]) -> list[str | None]:
+        """Stored ads' packed texts read again (`ingest reextract`): each one's skills in the
+        stored form, or None where no text was kept or it cannot be read."""
+        skill_slugs = self.parser.extractor.skill_slugs
+        found: list[str | None] = []
+        for packed in texts:
+            try:
+                found.append(None if packed is None else "|".join(skill_slugs(unpack_text(packed))))
+            except UnreadableText:
+                found.append(None)
+        return found
+
     def _parse(
         self,
         batch: ParsedBatch,
@@ -208,6 +222,8 @@ class BatchParser:
                     None if pay is None else pay[0],
                     None if pay is None else pay[1],
                     "|".join(ad.skills),
+                    # Compressed here, in the parsing workers: the single writer only stores it.
+                    pack_text(ad.text),
                 )
             )
             if earliest == 0 or week[1] < earliest:

@@ -3,7 +3,8 @@
 Started as `python -m db.ingest.parse_worker` (not through multiprocessing, so it imports
 only what parsing needs, whatever program started the ingest). It reads length-prefixed
 pickles on stdin and writes them on stdout: first the set-up, then blocks or chunks of
-rows, each answered in order with a ParsedBatch; "stop" is answered with its peak memory.
+rows, each answered in order with a ParsedBatch, or stored ads' texts (`ingest reextract`),
+answered with their skills; "stop" is answered with its peak memory.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def main() -> None:
                 answer: object = parser.parse_block(data, file_format, columns, at_file_start)
             elif kind == "rows":
                 answer = parser.parse_rows(request[1])
+            elif kind == "texts":
+                answer = parser.reread_texts(request[1])
             elif kind == "stop":
                 send(answers, ("stopped", peak_memory_mb()))
                 return

@@ -88,7 +88,8 @@ class ParsingPool:
         self.setup = setup
         self.workers = workers
         self._processes: list[asyncio.subprocess.Process] = []
-        self._pending: deque[asyncio.subprocess.Process | ParsedBatch] = deque()
+        # A worker's process, or the answer already worked out here.
+        self._pending: deque[asyncio.subprocess.Process | object] = deque()
         self._turn = 0
         self.worker_peaks_mb: list[float] = []
 
@@ -147,21 +148,28 @@ class ParsingPool:
         await self._send(process, request)
         self._pending.append(process)
 
-    def _parse_here(self, request: tuple[Any, ...]) -> ParsedBatch:
+    def _parse_here(self, request: tuple[Any, ...]) -> object:
         if request[0] == "block":
             _, data, file_format, columns, at_file_start = request
             return self.parser.parse_block(data, file_format, columns, at_file_start)
+        if request[0] == "texts":
+            return self.parser.reread_texts(request[1])
         return self.parser.parse_rows(request[1])
 
     async def result(self) -> ParsedBatch:
-        """The answer to the oldest request still in flight."""
+        """The parsed batch of the oldest request still in flight."""
+        answer = await self.answer()
+        assert isinstance(answer, ParsedBatch)
+        return answer
+
+    async def answer(self) -> object:
+        """The answer to the oldest request still in flight, whatever its kind."""
         waiting = self._pending.popleft()
-        if isinstance(waiting, ParsedBatch):
+        if not isinstance(waiting, asyncio.subprocess.Process):
             return waiting
         answer = await self._receive(waiting)
         if isinstance(answer, tuple) and answer[0] == "error":
             raise RuntimeError(f"parsing failed in a worker process:\n{answer[1]}")
-        assert isinstance(answer, ParsedBatch)
         return answer
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ from hashlib import blake2b
 from typing import NamedTuple
 
 from db.echo import clipped
+from db.ingest.ad_text import extraction_text
 from db.ingest.extract import SkillExtractor
 from db.ingest.roles import RoleMapper
 from db.ingest.salary import (
@@ -56,6 +57,7 @@ class ParsedAd(NamedTuple):
     salary: SalaryReading | None  # as stated (None for predicted salaries)
     salary_predicted: bool
     skills: tuple[str, ...]  # taxonomy slugs, sorted
+    text: str  # what the skills were extracted from (stored compressed, for reextract)
 
     @property
     def pay_for_stats(self) -> SalaryReading | None:
@@ -197,7 +199,10 @@ class AdParser:
         """Slugs of the skills the ad names itself, without the families they imply."""
         title = _text(_first(fields, TITLE_COLUMNS))
         description = _text(_first(fields, DESCRIPTION_COLUMNS))
-        return {match.skill.slug for match in self.extractor.matches(f"{title}\n{description}")}
+        return {
+            match.skill.slug
+            for match in self.extractor.matches(extraction_text(title, description))
+        }
 
     def _ad(
         self,
@@ -225,7 +230,8 @@ class AdParser:
         salary, predicted = self._salary(
             salary_text, salary_min, salary_max, salary_is_predicted, contract
         )
-        skills = self.extractor.skill_slugs(f"{title}\n{description}")
+        text = extraction_text(title, description)
+        skills = self.extractor.skill_slugs(text)
         # Positional: a million of these in a big ingest (same order as the fields above).
         return ParsedAd(
             ad_key,
@@ -238,6 +244,7 @@ class AdParser:
             salary,
             predicted,
             skills,
+            text,
         )
 
     def _salary(

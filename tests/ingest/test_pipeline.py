@@ -14,6 +14,7 @@ from db.cooccurrence import cooccurring_skills
 from db.engine import session_factory, transaction
 from db.importers.document import InvalidImport
 from db.ingest.ad_store import AdStore
+from db.ingest.ad_text import pack_text
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.pipeline import Ingestor
 from db.ingest.stats import wilson_interval
@@ -467,6 +468,7 @@ async def test_the_ad_store_tells_which_ads_it_kept(engine: AsyncEngine) -> None
             None,
             None,
             "python",
+            pack_text("AI Engineer\nPython"),
         )
 
     async with transaction(engine) as session:
