@@ -35,7 +35,7 @@ class IngestedAd(SQLModel, table=True):
     pay_value: float | None = None
     # Taxonomy skill slugs found in the ad, sorted, joined by "|".
     skills: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    # What the skills were extracted from (title, line break, description), zlib-compressed
+    # What the skills were extracted from (title, line break, description), compressed
     # (db/ingest/ad_text.py), so a taxonomy edit can re-read it; None for ads stored before
     # the text was kept.
     packed_text: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -417,11 +417,12 @@ def _score(query: str, choice: str, *, score_cutoff: float | None = None) -> flo
     whole = fuzz.ratio(query, choice)
     # "ai eng" -> "ai engineer": every word of the query starts a word of the choice, in order.
     # Only for several words: one shortened word ("java") is too often another name's start
-    # ("javascript").
+    # ("javascript"); and of two letters or more: "c te" is not "communicate technical".
     query_words, choice_words = query.split(), choice.split()
     if (
         len(query) >= 3
         and len(query_words) >= 2
+        and min(len(word) for word in query_words) >= 2
         and len(query_words) == len(choice_words)
         and all(c.startswith(q) for q, c in zip(query_words, choice_words, strict=True))
     ):

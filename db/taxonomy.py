@@ -97,8 +97,13 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+# libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents,
+# parsed several times faster; every command that starts reads the taxonomy.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_taxonomy(text: str) -> Taxonomy:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_SAFE_LOADER)
     if not isinstance(data, dict) or data.get("format") != "skillgap-taxonomy":
         raise TaxonomyError("not a skillgap-taxonomy document")
     version = data.get("version")
@@ -184,4 +189,11 @@ def _with_closures(skills: list[TaxonomySkill]) -> list[TaxonomySkill]:
 
 @lru_cache(maxsize=4)
 def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
-    return parse_taxonomy(path.read_text(encoding="utf-8"))
+    """The taxonomy in the file as it reads now (parsed once per distinct text: it is
+    immutable, and start-up, ingestion and the read model each ask for it)."""
+    return _parsed(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> Taxonomy:
+    return parse_taxonomy(text)

@@ -37,6 +37,8 @@ ROLE_COLUMNS = ("role", "title", "job_title", "desired_role", "current_role")
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Years an ad or a candidate record can be from; anything else is a typo in the export.
+PLAUSIBLE_YEARS = (1990, 2100)
 _SKILL_SEPARATORS = re.compile(r"\s*[;,|\n]\s*")
 
 
@@ -111,6 +113,12 @@ def parse_date(value: object) -> date:
             parsed = datetime.fromisoformat(text).date()
     except ValueError:
         raise BadRow(f"date {clipped(text)!r} is not a date (use YYYY-MM-DD)") from None
+    if not PLAUSIBLE_YEARS[0] <= parsed.year <= PLAUSIBLE_YEARS[1]:
+        # "11111111" reads as 1111-11-11 (ISO's basic form): a typo, not an ad's date.
+        raise BadRow(
+            f"date {clipped(text)!r} reads as {parsed.isoformat()}, outside "
+            f"{PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]} (use YYYY-MM-DD)"
+        )
     if len(_date_cache) < 50_000:
         _date_cache[text] = parsed
     return parsed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from commands.parser import clean_text, parse_role_query, split_subcommand
@@ -55,6 +55,7 @@ command_texts = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(text=command_texts)
+@example(text="SKILL C:TE")  # a skill without figures once answered with no way on
 async def test_any_command_text_gets_a_valid_helpful_reply(
     slack_app: SlackAppHarness, text: str
 ) -> None:

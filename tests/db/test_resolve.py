@@ -114,3 +114,11 @@ def test_abbreviated_words_match_without_an_alias() -> None:
     resolution = index.resolve("ai eng")
     assert resolution.match == AI_ENGINEER
     assert resolution.kind is MatchKind.FUZZY
+
+
+def test_one_letter_is_too_little_of_a_word_to_abbreviate_it() -> None:
+    communication = Candidate("communication-skills", "Communication Skills")
+    ai_engineer = Candidate("ai-engineer", "AI Engineer")
+    index = NameIndex([(communication, ["communicate technical"]), (ai_engineer, [])])
+    assert not index.resolve("C:TE").found
+    assert index.resolve("ai eng").match == ai_engineer

@@ -213,7 +213,7 @@ async def test_a_damaged_text_is_named_and_its_ad_kept_as_stored(
     async with transaction(sqlite_store) as session:
         await session.execute(
             text("UPDATE ingested_ads SET packed_text = :junk WHERE id = :id"),
-            # A flipped byte in the deflate stream: the checksum no longer matches.
+            # A changed last byte (the checksum's): it no longer matches the text.
             {"junk": pack_text("AI Engineer")[:-1] + b"\x00", "id": damaged.id},
         )
     # Read by a parsing worker process, as a big store is.
