@@ -5,12 +5,14 @@ Plain typed objects built from the read model; the templates only lay them out.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
-from db.constants import Region
+from db.constants import PUBLIC_TEAM, Region
 from db.market import MarketReader
 from db.market_comparison import Change, PayChange, SkillChange, SnapshotComparison
 from db.market_figures import PAY_UNITS, RoleStats, SkillStat, SnapshotInfo
@@ -125,8 +127,9 @@ class RoleDigest:
     def older(self) -> SnapshotInfo | None:
         return None if self.comparison is None else self.comparison.older
 
-    @property
+    @cached_property
     def has_changes(self) -> bool:
+        # Asked for every delivery of a part shared by thousands: worked out once.
         return self.comparison is not None and self.comparison.has_changes
 
     def is_news_since(self, since: datetime | None) -> bool:
@@ -259,10 +262,12 @@ class DigestBuilder:
     """Builds digests from the read model, keeping each role's part while the data is unchanged.
 
     Thousands of subscriptions share a handful of roles: a role's part is built once per
-    workspace (a team may have its own data) and reused for every channel of that workspace
-    until the store's market data changes, or `ttl_seconds` pass (its figures' ages are told
-    in months, so an hour changes nothing). A tick's deliveries, however long the rate limits
-    make them, therefore build each distinct part once.
+    distinct view of the role's data and reused for every channel that sees it until the
+    store's market data changes, or `ttl_seconds` pass (its figures' ages are told in months,
+    so an hour changes nothing). A workspace with snapshots of its own for the role has a view
+    of its own; every other workspace sees the public data only, so they share the public
+    part. A tick's deliveries, however long the rate limits make them, therefore build each
+    distinct part once.
     """
 
     def __init__(self, market: MarketReader, *, ttl_seconds: float = 3600.0) -> None:
@@ -271,9 +276,13 @@ class DigestBuilder:
         self._parts: dict[
             tuple[str, str, date | None], tuple[float, tuple[Any, ...] | None, RoleDigest]
         ] = {}
+        self._building: dict[tuple[str, str, date | None], asyncio.Future[RoleDigest]] = {}
+        # (team, role) -> whose data the team sees for the role: its own team id, or public.
+        self._views: dict[tuple[str, str], tuple[float, tuple[Any, ...] | None, str]] = {}
 
     def forget(self) -> None:
         self._parts.clear()
+        self._views.clear()
 
     async def build(
         self,
@@ -291,15 +300,45 @@ class DigestBuilder:
     async def role_digest(
         self, team_id: str, slug: str, *, as_of: date | None = None
     ) -> RoleDigest:
-        key = (team_id, slug, as_of)
-        cached = self._parts.get(key)
         now = time.monotonic()
         version = await self.market.data_version()
+        seen_as = await self._view_of(team_id, slug, now, version)
+        key = (seen_as, slug, as_of)
+        cached = self._parts.get(key)
         if cached is not None and now - cached[0] < self.ttl_seconds and cached[1] == version:
             return cached[2]
-        part = await self._build_role(team_id, slug, as_of)
-        self._parts[key] = (now, version, part)
-        return part
+        # A tick starts hundreds of deliveries at once: those asking for a part being built
+        # wait for that build instead of each starting their own.
+        building = self._building.get(key)
+        if building is None:
+            building = asyncio.ensure_future(self._build_role(seen_as, slug, as_of))
+            self._building[key] = building
+
+            def keep(done: asyncio.Future[RoleDigest]) -> None:
+                self._building.pop(key, None)
+                if not done.cancelled() and done.exception() is None:
+                    self._parts[key] = (now, version, done.result())
+
+            building.add_done_callback(keep)
+        return await asyncio.shield(building)
+
+    async def _view_of(
+        self, team_id: str, slug: str, now: float, version: tuple[Any, ...] | None
+    ) -> str:
+        """The team itself when it has snapshots of its own for the role, else the public view.
+
+        Everything a role's part shows comes from the role's snapshots the team may see (the
+        public ones and its own), so without any of its own it sees exactly the public data.
+        """
+        if team_id == PUBLIC_TEAM:
+            return PUBLIC_TEAM
+        cached = self._views.get((team_id, slug))
+        if cached is not None and now - cached[0] < self.ttl_seconds and cached[1] == version:
+            return cached[2]
+        snapshots = await self.market.snapshots(slug, team_id)
+        seen_as = team_id if any(info.team_id == team_id for info in snapshots) else PUBLIC_TEAM
+        self._views[(team_id, slug)] = (now, version, seen_as)
+        return seen_as
 
     async def _build_role(self, team_id: str, slug: str, as_of: date | None) -> RoleDigest:
         latest = await self.market.role_stats(slug, team_id, region=Region.UK, as_of=as_of)

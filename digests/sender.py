@@ -148,6 +148,7 @@ class DigestSender:
                 session=self._session,
                 timeout=int(self.config.timeout),
                 retry_handlers=[],
+                logger=_web_api_logger(),
             )
             self._clients[token] = client
         return client
@@ -557,6 +558,20 @@ class DigestSender:
                     "could not tell %s their digest is paused", subscription.subscriber_user_id
                 )
         return DeliveryStatus.FAILED
+
+
+def _web_api_logger() -> logging.Logger:
+    """slack_sdk's logger with a level of its own: the one slack_sdk's logging has now.
+
+    slack_sdk formats a debug line of every request and answer, the whole message included,
+    whenever its logger's own level is unset (it tests `logger.level <= DEBUG`, not whether
+    debug is on), and then drops it. Set to the effective level, debug lines are still
+    written when debug logging is on.
+    """
+    sdk_logger = logging.getLogger("slack_sdk.web.async_client")
+    ours = sdk_logger.getChild("digests")
+    ours.setLevel(sdk_logger.getEffectiveLevel())
+    return ours
 
 
 def _channel_of(delivery: Delivery) -> str | None:
