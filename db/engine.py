@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -86,6 +86,20 @@ def insert_ignoring_duplicates(table: Any, dialect: str, *keys: str) -> Any:
     on any unique key when none are named (PostgreSQL and SQLite say it the same way)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing(index_elements=list(keys) or None)
+
+
+# PostgreSQL advisory locks (named by a number) for work that several processes may start at
+# once on a shared store: web, worker and clock processes all starting after an upgrade.
+STORE_SETUP_LOCK = 0x5E11_6A90
+
+
+async def one_process_at_a_time(session: AsyncSession, lock: int = STORE_SETUP_LOCK) -> None:
+    """On PostgreSQL, wait until no other process's transaction holds `lock`; held until this
+    transaction ends, so what it reads next includes what the other one committed. SQLite has
+    one writer, and `prepare`'s lock serialises the work within a process."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.constants import DATA_DIR
-from db.engine import transaction
+from db.engine import one_process_at_a_time, transaction
 from db.importers.store import store_snapshot
 from db.importers.structured import parse_structured_file
 from db.ingest.writer import sync_taxonomy
@@ -26,6 +26,9 @@ async def load_bundled_data(engine: AsyncEngine) -> list[StoreResult]:
     and the skills taxonomy, so people's skill lists resolve against several hundred skills."""
     documents = [parse_structured_file(path) for path in bundled_snapshot_files()]
     async with transaction(engine) as session:
+        # Worker and clock processes starting together on a new PostgreSQL store would both
+        # insert the same roles and skills; the second waits, then finds them stored.
+        await one_process_at_a_time(session)
         results = [
             await store_snapshot(session, document, replace_existing=False)
             for document in documents

@@ -24,7 +24,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import transaction
+from db.engine import one_process_at_a_time, transaction
 from db.ingest.aggregate import SnapshotRules
 from db.ingest.batches import BatchParser
 from db.ingest.parsing import ParsingPool
@@ -61,6 +61,8 @@ class ReextractSummary:
     ads_without_text: int = 0
     ads_unreadable: int = 0
     unreadable_ids: list[int] = field(default_factory=list)
+    # Nothing done: the ads were read with this taxonomy already (see reextract_stored_ads).
+    skipped: bool = False
 
     def notes(self) -> list[str]:
         """What could not be read from text, and what was done instead, in sentences."""
@@ -107,15 +109,23 @@ async def reextract_stored_ads(
     rules: SnapshotRules | None = None,
     on_progress: ReextractProgress | None = None,
     workers: int | None = None,
+    unless_read_with_this_taxonomy: bool = False,
 ) -> ReextractSummary:
     """Read every stored ad again and recompute the windows of the ads that changed, in one
     transaction: on any error nothing changes. `workers`: parsing worker processes for the
-    extraction (None: as many as the cores, up to two, for a big store)."""
+    extraction (None: as many as the cores, up to two, for a big store).
+    `unless_read_with_this_taxonomy`: do nothing (summary.skipped) when the store records that
+    its ads were read with this taxonomy's version, as another process may just have done."""
     taxonomy = taxonomy or load_taxonomy()
     implied = implied_slugs(taxonomy)
     summary = ReextractSummary()
     ads = ads_table().c
     async with transaction(engine) as session:
+        # Processes starting together after an upgrade: one reads the ads, the rest skip.
+        await one_process_at_a_time(session)
+        if unless_read_with_this_taxonomy and await _read_with(session, taxonomy):
+            summary.skipped = True
+            return summary
         catalogue = await sync_taxonomy(session, taxonomy)
         total = int((await session.execute(sql_select(func.count(ads.id)))).scalar_one())
         if workers is None:
@@ -217,15 +227,18 @@ async def reextract_if_taxonomy_changed(
     one they were read with; None when nothing needed doing."""
     taxonomy = taxonomy or load_taxonomy()
     async with transaction(engine) as session:
-        stored = await session.get(StoreState, TAXONOMY_VERSION)
-        if stored is not None and stored.value == str(taxonomy.version):
+        if await _read_with(session, taxonomy):
             return None
         has_ads = (await session.execute(sql_select(ads_table().c.id).limit(1))).first()
         if has_ads is None:
             # Nothing was read with an older taxonomy: only remember this one.
             await _set_state(session, TAXONOMY_VERSION, str(taxonomy.version))
             return None
-    summary = await reextract_stored_ads(engine, taxonomy=taxonomy)
+    summary = await reextract_stored_ads(
+        engine, taxonomy=taxonomy, unless_read_with_this_taxonomy=True
+    )
+    if summary.skipped:
+        return None  # another process starting at the same time read them first
     logger.info(
         "taxonomy version %s: read %d stored ads again, %d changed, %d snapshots recomputed",
         taxonomy.version,
@@ -236,6 +249,12 @@ async def reextract_if_taxonomy_changed(
     for note in summary.notes():
         logger.warning("ingest reextract: %s", note)
     return summary
+
+
+async def _read_with(session: AsyncSession, taxonomy: Taxonomy) -> bool:
+    """Whether the store records its ads as read with this taxonomy's version."""
+    stored = await session.get(StoreState, TAXONOMY_VERSION)
+    return stored is not None and stored.value == str(taxonomy.version)
 
 
 def ads_table() -> Table:

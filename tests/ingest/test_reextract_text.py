@@ -256,3 +256,25 @@ def test_reextract_command_says_which_ads_it_could_not_read_from_text(
     assert result.exit_code == 0, result.output
     assert "Read 10 stored ads again: 0 changed." in result.output
     assert "1 of them were stored before their text was kept" in result.output
+
+
+async def test_processes_starting_together_on_postgresql_read_the_ads_again_once(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """After an upgrade, web, worker and clock processes may all start at once: one reads the
+    stored ads again, the others wait for it and then find nothing to do."""
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite's single writer and prepare's lock serialise the embedded store")
+    engines = [create_engine(empty_database_url) for _ in range(3)]  # three processes' pools
+    try:
+        await ingest(engines[0], EDITED, edited_team_ads(), tmp_path)
+        summaries = await asyncio.gather(
+            *(reextract_if_taxonomy_changed(engine, taxonomy(AFTER)) for engine in engines)
+        )
+        done = [summary for summary in summaries if summary is not None]
+        assert len(done) == 1
+        assert (done[0].ads_read, done[0].ads_changed) == (10, 6)
+        assert (await stored_skills(engines[0], EDITED))["e-0"] == "aws|cloud-platforms|python"
+    finally:
+        for engine in engines:
+            await engine.dispose()
