@@ -189,11 +189,4 @@ def _with_closures(skills: list[TaxonomySkill]) -> list[TaxonomySkill]:
 
 @lru_cache(maxsize=4)
 def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
-    """The taxonomy in the file as it reads now (parsed once per distinct text: it is
-    immutable, and start-up, ingestion and the read model each ask for it)."""
-    return _parsed(path.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=4)
-def _parsed(text: str) -> Taxonomy:
-    return parse_taxonomy(text)
+    return parse_taxonomy(path.read_text(encoding="utf-8"))
