@@ -25,6 +25,7 @@ from db.digest_models import (
     SubscriptionStatus,
 )
 from db.engine import insert_ignoring_duplicates, session_factory, transaction
+from db.leases import take_leases
 from digests.schedule import WeeklySchedule
 
 
@@ -171,23 +172,16 @@ async def claim(
         .where(col(Delivery.id).in_(chosen.scalar_subquery()))
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(Delivery)
-        .where(col(Delivery.id).in_(locked.scalar_subquery()), _claimable(now))
-        .values(
-            status=DeliveryStatus.SENDING,
-            lease_owner=worker,
-            lease_expires_at=now + lease,
-            attempts=col(Delivery.attempts) + 1,
-            first_attempt_at=func.coalesce(col(Delivery.first_attempt_at), now),
-        )
-        # The claimed rows as they now are, from the UPDATE itself: no second query.
-        .returning(Delivery)
-        .execution_options(synchronize_session=False)
+    return await take_leases(
+        engine,
+        Delivery,
+        locked,
+        _claimable(now),
+        worker=worker,
+        expires_at=now + lease,
+        status=DeliveryStatus.SENDING,
+        first_attempt_at=func.coalesce(col(Delivery.first_attempt_at), now),
     )
-    async with transaction(engine) as session:
-        rows = list((await session.execute(statement)).scalars().all())
-    return sorted(rows, key=lambda delivery: delivery.id or 0)
 
 
 async def _update_leased(

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from db.engine import session_factory, transaction
 from db.feed_models import Feed, FeedKind, FeedRun, FeedRunStatus, FeedStatus
 from db.feeds.schedule import FeedSchedule
+from db.leases import take_leases
 
 # A worker that died mid-run leaves its lease to run out; after this many tries, it fails.
 MAX_ATTEMPTS = 3
@@ -265,25 +266,16 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(FeedRun)
-        .where(col(FeedRun.id).in_(chosen.scalar_subquery()), _claimable(now))
-        .values(
-            status=FeedRunStatus.RUNNING,
-            lease_owner=worker,
-            lease_expires_at=now + lease,
-            attempts=col(FeedRun.attempts) + 1,
-            started_at=func.coalesce(col(FeedRun.started_at), now),
-        )
-        .returning(col(FeedRun.id))
-        .execution_options(synchronize_session=False)
+    return await take_leases(
+        engine,
+        FeedRun,
+        chosen,
+        _claimable(now),
+        worker=worker,
+        expires_at=now + lease,
+        status=FeedRunStatus.RUNNING,
+        started_at=func.coalesce(col(FeedRun.started_at), now),
     )
-    async with transaction(engine) as session:
-        ids = list((await session.execute(statement)).scalars().all())
-        if not ids:
-            return []
-        runs = (await session.exec(select(FeedRun).where(col(FeedRun.id).in_(ids)))).all()
-    return sorted(runs, key=lambda run: run.id or 0)
 
 
 async def fail_worn_out(engine: AsyncEngine, now: datetime) -> int:
