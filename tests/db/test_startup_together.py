@@ -23,7 +23,7 @@ async def test_processes_starting_together_store_the_bundled_data_once(
     engines = [create_engine(empty_database_url) for _ in range(3)]  # three processes' pools
     try:
         results = await asyncio.gather(*(load_bundled_data(engine) for engine in engines))
-        outcomes = sorted(result.outcome for started in results for result in started)
+        outcomes = [result.outcome for started in results for result in started]
         assert outcomes.count(StoreOutcome.CREATED) == len(results[0])
         async with session_factory(engines[0])() as session:
             snapshots = (await session.exec(select(func.count()).select_from(MarketSnapshot))).one()
