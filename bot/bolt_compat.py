@@ -33,7 +33,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
-from bot.request_guard import is_allowed_response_url
+from bot.request_guard import MalformedBody, check_payload, is_allowed_response_url
 
 
 class SignallingAck(AsyncAck):
@@ -330,3 +330,22 @@ class FormSafeBoltRequest(AsyncBoltRequest):
             headers=self.headers,
             context=self.context.to_copyable(),
         )
+
+
+def read_checked_request(
+    text: str,
+    *,
+    query: str,
+    headers: dict[str, str | Sequence[str]],
+    context: dict[str, Any] | None = None,
+) -> FormSafeBoltRequest:
+    """A body read the way Bolt reads it (once: the same dict serves the check and the app),
+    or MalformedBody when Bolt cannot read it or could not act on what it read."""
+    try:
+        request = FormSafeBoltRequest(body=text, query=query, headers=headers, context=context)
+    except (ValueError, RecursionError):  # not JSON, or JSON nested thousands of levels deep
+        raise MalformedBody("the body, or its payload field, is not valid JSON") from None
+    except Exception as error:  # Bolt indexed a field of the wrong shape while reading it
+        raise MalformedBody(f"a payload Bolt cannot read ({type(error).__name__})") from None
+    check_payload(request.body)
+    return request

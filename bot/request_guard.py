@@ -1,9 +1,11 @@
 """What a request from Slack must pass before anything acts on it: its signature, its shape, and
 where its answers may go.
 
-HTTP mode runs these checks in front of Bolt (bot/web.py); the app itself runs the signature
-check again as its first middleware, so every way into it (the shell, tests, other adapters)
-refuses what cannot be verified with a plain 401 rather than an error.
+HTTP mode runs these checks in front of Bolt (bot/web.py), on the payload as Bolt has read it;
+the app itself runs the signature check as its first middleware, so every other way into it
+(the shell, tests, other adapters) refuses what cannot be verified with a plain 401 rather than
+an error. A request HTTP mode's door has verified carries a mark, set by the door alone, and
+is not verified twice.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -94,6 +96,10 @@ def unverified() -> BoltResponse:
     return refusal(401, "invalid request")
 
 
+# Set in a request's context by HTTP mode's door (bot/web.py) once it has checked the signature.
+SIGNATURE_CHECKED = "skillgap_signature_checked"
+
+
 class StrictRequestVerification(AsyncMiddleware):
     """The app's first check: a request without a valid signature stops here with a 401.
 
@@ -112,8 +118,14 @@ class StrictRequestVerification(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        # Socket Mode requests arrive over Slack's authenticated WebSocket, unsigned.
-        if req.mode == "socket_mode" or is_signed(self.verifier, req.headers, req.raw_body):
+        # Socket Mode requests arrive over Slack's authenticated WebSocket, unsigned; HTTP mode's
+        # door has checked this very request's signature already (the flag is set by our code
+        # only: Bolt fills a context from fixed field names, never from what a body names).
+        if (
+            req.mode == "socket_mode"
+            or req.context.get(SIGNATURE_CHECKED) is True
+            or is_signed(self.verifier, req.headers, req.raw_body)
+        ):
             return await next()
         logger.info("refused a request without a valid Slack signature")
         return unverified()
@@ -138,36 +150,12 @@ _VIEW_PAYLOADS = ("view_submission", "view_closed")
 _ACTION_PAYLOADS = ("block_actions", "interactive_message")
 
 
-def content_type_of(headers: Mapping[str, str | Sequence[str]]) -> str | None:
-    value = first_header(headers, "content-type")
-    return value.split(";")[0].strip().lower() if value else None
-
-
-def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
-    """The payload as Bolt will read it, or MalformedBody saying what is wrong with it.
-
-    Mirrors Bolt's own parsing (JSON when declared or when it starts with "{", else a form,
-    whose `payload` field is JSON) and checks the shapes Bolt indexes without looking.
-    """
-    if not text:
-        return {}
-    if content_type == "application/json" or text.startswith("{"):
-        body = _json_object(text, "the JSON body")
-    else:
-        form = dict(parse_qsl(text, keep_blank_values=True))
-        body = _json_object(form["payload"], "the payload field") if "payload" in form else form
+def check_payload(body: object) -> None:
+    """Raise MalformedBody, saying what is wrong, unless Bolt can act on the payload it read:
+    an object whose fields Bolt indexes without looking have the shapes it expects."""
+    if not isinstance(body, dict):
+        raise MalformedBody("the payload is not a JSON object")
     _check_shape(body)
-    return body
-
-
-def _json_object(text: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
-        raise MalformedBody(f"{what} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise MalformedBody(f"{what} is JSON but not an object")
-    return value
 
 
 def _check_shape(body: dict[str, Any]) -> None:

@@ -19,15 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, close_app
-from bot.bolt_compat import FormSafeBoltRequest
+from bot.bolt_compat import FormSafeBoltRequest, read_checked_request
 from bot.metrics import SlackMetrics
 from bot.registry import FEATURE_MODULES, Feature
 from bot.request_guard import (
+    SIGNATURE_CHECKED,
     MalformedBody,
-    content_type_of,
     first_header,
     is_signed,
-    parse_slack_body,
     refusal,
     verifier_for,
 )
@@ -211,40 +210,40 @@ class SkillGapWeb:
         started = time.perf_counter()
         headers = request_headers(scope)
         try:
-            body = await self.admit(headers, receive)
+            request = await self.admit(scope, headers, receive)
         except RefusedRequest as refused:
             self.metrics.refused(refused.reason)
             # One line, never the body: it is anyone's text, and may be huge.
             log = logger.info if refused.status in (200, 401, 413) else logger.warning
             log("refused a request to %s: %s (%d)", EVENTS_PATH, refused.detail, refused.status)
             return refused.response()
-        query = bytes(scope["query_string"]).decode("latin-1")
-        try:
-            request = FormSafeBoltRequest(body=body, query=query, headers=headers)
-        except Exception as error:  # a shape the checks above do not know: still one line
-            self.metrics.refused("malformed")
-            logger.warning("refused a request Bolt cannot read: %s", type(error).__name__)
-            return RefusedRequest(400, "malformed", "unreadable payload").response()
         response = await self.app.async_dispatch(request)
         self.metrics.observe(request.body, time.perf_counter() - started, response.status)
         return AsgiHttpResponse(
             status=response.status, headers=response.headers, body=response.body
         )
 
-    async def admit(self, headers: Mapping[str, str | Sequence[str]], receive: Receive) -> str:
-        """The body as text, once it is small enough, signed, and a payload Bolt can read."""
+    async def admit(
+        self, scope: Scope, headers: dict[str, str | Sequence[str]], receive: Receive
+    ) -> FormSafeBoltRequest:
+        """The request for Bolt, once its body is small enough, signed, a payload Bolt can read
+        and act on, and not a replay."""
         raw = await read_body(receive, headers, self.settings.max_body_bytes)
         if not is_signed(self.verifier, headers, raw):
             raise RefusedRequest(401, "unverified", "invalid request")
         try:
-            text = raw.decode("utf-8")
-            parse_slack_body(text, content_type_of(headers))
+            request = read_checked_request(
+                raw.decode("utf-8"),
+                query=bytes(scope["query_string"]).decode("latin-1"),
+                headers=headers,
+                context={SIGNATURE_CHECKED: True},
+            )
         except UnicodeDecodeError:
             raise RefusedRequest(400, "malformed", "the body is not UTF-8 text") from None
         except MalformedBody as problem:
             raise RefusedRequest(400, "malformed", str(problem)) from None
         await self.accept_once(headers)
-        return text
+        return request
 
     async def accept_once(self, headers: Mapping[str, str | Sequence[str]]) -> None:
         """Refuse a replay: a signature already accepted (by any web process on this store).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from db.constants import Region
 from db.names import normalize_name
@@ -64,6 +65,7 @@ class RoleQuery:
     unknown_region: str = ""
 
 
+@lru_cache(maxsize=1024)  # pure, and the same few role names are asked for again and again
 def parse_role_query(text: str) -> RoleQuery:
     """ "ai engineer in London" -> RoleQuery("ai engineer", "London").
 

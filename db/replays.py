@@ -3,6 +3,7 @@ replayed within its five minutes (to any web process sharing the store) runs not
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 
@@ -49,10 +50,10 @@ class AcceptedSignatures:
 
     Through SQLAlchemy and aiosqlite one insert costs ~0.5 ms of CPU, several times the rest of
     a slash command's work. On an embedded SQLite file the same statement runs on a plain
-    connection of this process instead (~20 µs): it never waits for a lock, so it cannot stall
-    the event loop, and when another process is writing (an ingest, a worker) the request takes
-    the async path, which waits off the loop. The row still goes to the shared file, so every
-    web process on it sees the signature.
+    connection of this process instead (~20 µs), one transaction for the requests that arrive
+    together: it never waits for a lock, so it cannot stall the event loop, and when another
+    process is writing (an ingest, a worker) the requests take the async path, which waits off
+    the loop. The rows still go to the shared file, so every web process on it sees them.
 
     The clean-up writes through the same connection: a write of this process's own on the
     async path would hold the file's one write lock while the next requests try theirs, send
@@ -62,16 +63,51 @@ class AcceptedSignatures:
     def __init__(self, engine: AsyncEngine, *, direct: bool) -> None:
         self.engine = engine
         self._direct = _direct_sqlite_connection(engine) if direct else None
+        # Requests waiting for the next group write: (signature, signed_at, first time?).
+        self._waiting: list[tuple[str, int, asyncio.Future[bool | None]]] = []
 
     async def accept_once(self, signature: str, signed_at: int) -> bool:
         if self._direct is not None:
-            try:
-                cursor = self._direct.execute(_SQLITE_INSERT, (signature, signed_at))
-            except sqlite3.Error:
-                pass  # busy (or broken): the async path waits, or raises SQLAlchemy's error
-            else:
-                return cursor.rowcount == 1
+            first_time: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+            self._waiting.append((signature, signed_at, first_time))
+            if len(self._waiting) == 1:
+                # Requests that arrived together reach here in the same turn of the event loop:
+                # one transaction writes them all, once they have (a commit per request is
+                # most of what an insert costs).
+                asyncio.get_running_loop().call_soon(self._write_waiting)
+            written = await first_time
+            if written is not None:
+                return written
         return await accept_once(self.engine, signature, signed_at)
+
+    def _write_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            written: list[bool | None] = list(self._insert([(s, at) for s, at, _ in waiting]))
+        except sqlite3.Error:
+            # Busy (another process is writing) or broken: the async path waits, or raises
+            # SQLAlchemy's error for the request to handle.
+            written = [None] * len(waiting)
+        for (_, _, first_time), result in zip(waiting, written, strict=True):
+            if not first_time.done():  # the request may have been cancelled meanwhile
+                first_time.set_result(result)
+
+    def _insert(self, rows: list[tuple[str, int]]) -> list[bool]:
+        connection = self._direct
+        if connection is None:  # closed while requests waited
+            raise sqlite3.ProgrammingError("closed")
+        if len(rows) == 1:
+            return [connection.execute(_SQLITE_INSERT, rows[0]).rowcount == 1]
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # A signature twice in one group: the second finds the first's row, as it should.
+            written = [connection.execute(_SQLITE_INSERT, row).rowcount == 1 for row in rows]
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return written
 
     async def forget_expired(self, now: float | None = None) -> None:
         if self._direct is None:

@@ -76,6 +76,11 @@ class Candidate:
     name: str
 
 
+# Answers kept per index, by text as typed and by normalized text; the index is rebuilt (and
+# they go) when the data changes.
+MEMO_SIZE = 1_000
+
+
 @dataclass(frozen=True)
 class Resolution:
     query: str
@@ -145,6 +150,7 @@ class NameIndex:
             known = self._by_compact.get(compact, candidate)
             self._by_compact[compact] = candidate if known == candidate else None
         self._memo: dict[str, Resolution] = {}
+        self._answers: dict[str, Resolution] = {}
         self._slugs: dict[str, Candidate] = {}
         self._longest_name_words = max((len(k.split()) for k in self._choice_keys), default=1)
         self._scan_all = len(self._choices) < scan_all_below
@@ -171,6 +177,16 @@ class NameIndex:
         return self._slugs.get(slug)
 
     def resolve(self, text: str) -> Resolution:
+        # Most requests name a role or skill as typed before (from buttons, or the same words
+        # again): the answer for the exact text is kept (bounded), skipping its normalization.
+        answer = self._answers.get(text)
+        if answer is None:
+            if len(self._answers) > MEMO_SIZE:
+                self._answers.clear()
+            answer = self._answers[text] = self._resolve(text)
+        return answer
+
+    def _resolve(self, text: str) -> Resolution:
         query = normalize_name(text)
         if not query:
             return Resolution(text, MatchKind.UNKNOWN)
@@ -181,7 +197,7 @@ class NameIndex:
         # same slips; answers depend only on the normalized text, so they are kept (bounded).
         remembered = self._memo.get(query)
         if remembered is None:
-            if len(self._memo) > 1_000:
+            if len(self._memo) > MEMO_SIZE:
                 self._memo.clear()
             remembered = self._memo[query] = self._fuzzy(text, query)
         return replace(remembered, query=text)

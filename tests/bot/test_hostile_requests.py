@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import FRIENDLY_ERROR
+from bot.request_guard import SIGNATURE_CHECKED
 from bot.slack_requests import (
     FORM,
     JSON,
@@ -346,6 +347,23 @@ async def test_an_unsigned_request_to_the_app_itself_is_a_plain_401(
         await assert_nothing_went_out(harness.stub, recorder)
         [errors] = harness.metrics.errors.collect()
         assert errors.samples == []
+
+
+async def test_a_body_cannot_claim_its_signature_was_checked(
+    sqlite_engine: AsyncEngine, recorder: Recorder
+) -> None:
+    """HTTP mode's door marks a request it verified so the app does not verify it twice; a
+    request naming that mark itself, as a form field or in JSON, is still checked and refused."""
+    command = interaction("command", f"{recorder.url}/claimed")
+    claimed = {"type": "block_actions", SIGNATURE_CHECKED: True, "actions": [{"action_id": "a"}]}
+    bodies = (f"{command}&{SIGNATURE_CHECKED}=True", json.dumps(claimed))
+    async with running_app(sqlite_engine, features=STANDIN) as harness:
+        for body in bodies:
+            guessed = signed_request("guessed", body)
+            assert guessed.body[SIGNATURE_CHECKED] in ("True", True)
+            response = await harness.app.async_dispatch(guessed)
+            assert response.status == 401, body
+        await assert_nothing_went_out(harness.stub, recorder)
 
 
 async def test_answers_are_never_posted_to_a_response_url_that_is_not_slacks(

@@ -1,10 +1,11 @@
-"""The shape check in front of Bolt: whatever it lets through, Bolt can read without raising
+"""The check in HTTP mode's door: whatever it lets through, Bolt can read without raising
 (property-based: random payloads built from the fields Bolt looks at)."""
 
 from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +14,15 @@ from hypothesis import strategies as st
 from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.request_guard import MalformedBody, is_allowed_response_url, parse_slack_body
+from bot.bolt_compat import read_checked_request
+from bot.request_guard import MalformedBody, is_allowed_response_url
+
+
+def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """What HTTP mode's door lets through to the app, read as the app will read it."""
+    headers: dict[str, str | Sequence[str]] = {"content-type": content_type or ""}
+    return read_checked_request(text, query="", headers=headers).body
+
 
 TYPES = [
     "block_actions",

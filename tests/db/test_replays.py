@@ -132,3 +132,56 @@ async def test_the_log_of_direct_inserts_is_checkpointed_by_the_clean_up(
     finally:
         signatures.close()
         await engine.dispose()
+
+
+async def test_requests_arriving_together_are_written_in_one_transaction(
+    empty_database_url: str,
+) -> None:
+    """A commit is most of an insert's cost: the requests of one turn of the event loop share
+    one, and a signature twice among them is still a replay the second time."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the direct path is the embedded SQLite store's")
+    engine = create_engine(empty_database_url)
+    signatures = AcceptedSignatures(engine, direct=True)
+    statements: list[str] = []
+    assert signatures._direct is not None
+    signatures._direct.set_trace_callback(statements.append)
+    now = int(time.time())
+    others = [f"v0={number:064x}" for number in range(5)]
+    try:
+        results = await asyncio.gather(
+            *(signatures.accept_once(signature, now) for signature in [*others, others[2]])
+        )
+        assert results == [True] * 5 + [False]
+        assert statements.count("COMMIT") == 1
+        assert await count(engine) == 5
+        # A replay of any of them later, alone, is refused too.
+        assert await signatures.accept_once(others[4], now) is False
+    finally:
+        signatures.close()
+        await engine.dispose()
+
+
+async def test_a_group_that_finds_the_file_busy_takes_the_async_path_whole(
+    empty_database_url: str,
+) -> None:
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the direct path is the embedded SQLite store's")
+    engine = create_engine(empty_database_url)
+    signatures = AcceptedSignatures(engine, direct=True)
+    writer = sqlite3.connect(make_url(empty_database_url).database or "", isolation_level=None)
+    now = int(time.time())
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        group = asyncio.gather(
+            *(signatures.accept_once(signature, now) for signature in (SIGNATURE, SIGNATURE))
+        )
+        await asyncio.sleep(0.2)
+        assert not group.done()  # waiting for the writer, off the event loop
+        writer.execute("COMMIT")
+        assert sorted(await asyncio.wait_for(group, timeout=10)) == [False, True]
+        assert await count(engine) == 1
+    finally:
+        writer.close()
+        signatures.close()
+        await engine.dispose()
