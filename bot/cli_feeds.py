@@ -1,4 +1,8 @@
-"""`skillgap feeds add|list|run|remove`: live job-ad feeds from the command line."""
+"""`skillgap feeds add|list|run|remove`: live job-ad feeds from the command line.
+
+What fetches (aiohttp and the feed sources) is imported by the commands that fetch: every
+`skillgap` command loads this module to read its arguments, and most never fetch.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,7 @@ from bot.cli_ingest import team_id_value
 from db.engine import create_engine
 from db.feed_models import FeedKind, FeedStatus
 from db.feeds import store
-from db.feeds.fetching import FeedError, utc_now
-from db.feeds.folder import check_folder
-from db.feeds.overview import feed_overviews, overview_lines
-from db.feeds.runs import describe_feed, feed_config, run_feed
 from db.feeds.schedule import FeedSchedule, FeedScheduleError
-from db.feeds.url import check_url
 from db.settings import Settings, load_settings
 from db.startup import prepare
 
@@ -86,6 +85,8 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str, added_by
         return
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
+        from db.feeds.runs import describe_feed, utc_now
+
         now = utc_now()
         feed = await store.add_feed(
             engine, kind, params, team_id=team, schedule=schedule, now=now, added_by=added_by
@@ -143,17 +144,23 @@ def add_reed(
 @add_app.command("url")
 def add_url(url: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A CSV or JSON Lines file at an HTTPS URL (fetched again only when it changed)."""
+    from db.feeds.url import check_url
+
     _add(FeedKind.URL, {"url": _checked(check_url, url)}, team, every)
 
 
 @add_app.command("folder")
 def add_folder(path: str = typer.Argument(...), team: str = TEAM, every: str = EVERY) -> None:
     """A folder: every new CSV or JSON Lines file dropped in it is ingested once."""
+    from db.feeds.folder import check_folder
+
     _add(FeedKind.FOLDER, {"path": _checked(check_folder, path)}, team, every)
 
 
 def _checked(check: Callable[[str], str], value: str) -> str:
     """What the check makes of the value, or one line saying what is wrong with it."""
+    from db.feeds.fetching import FeedError
+
     try:
         return check(value)
     except FeedError as problem:
@@ -166,6 +173,8 @@ def list_feeds(team: str | None = typer.Option(None, "--team", help="Only this t
     """Every feed: last run, ads stored, next run, errors."""
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        from db.feeds.overview import feed_overviews, overview_lines
+
         overviews = await feed_overviews(engine, team_id=team)
         return [line for overview in overviews for line in overview_lines(overview)]
 
@@ -186,6 +195,8 @@ def run(
         _fail("Give one feed number (`skillgap feeds run 3`) or --all.")
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[tuple[bool, str]]:
+        from db.feeds.runs import feed_config, run_feed
+
         lines: list[tuple[bool, str]] = []
         if feed_id is not None:
             feed = await store.get_feed(engine, feed_id)
