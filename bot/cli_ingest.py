@@ -27,6 +27,7 @@ from db.engine import create_engine, session_factory, upgrade
 from db.importers.bundled import load_bundled_data
 from db.importers.document import InvalidImport, Problem
 from db.ingest.aggregate import SnapshotRules
+from db.ingest.parsing import ParsingFailed
 from db.ingest.pipeline import Ingestor, explain_postings, known_roles
 from db.ingest.postings import AdParser
 from db.ingest.reextract import ReextractSummary, reextract_stored_ads
@@ -161,6 +162,13 @@ def _run(kind: str, files: list[Path], team: str, rules: SnapshotRules) -> Inges
         raise typer.Exit(1) from None
     except IngestFailed as failed:
         typer.echo(str(failed), err=True)
+        raise typer.Exit(1) from None
+    except ParsingFailed as failed:
+        typer.echo(
+            f"The ingest stopped: {failed}. Nothing was stored; run it again, and if it fails "
+            "again, SKILLGAP_LOG_LEVEL=DEBUG shows what the worker said.",
+            err=True,
+        )
         raise typer.Exit(1) from None
 
 

@@ -4,6 +4,7 @@ pipes) for big inputs, else in this process; blocks where rows allow, else row b
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pickle
 import sys
@@ -26,6 +27,8 @@ from db.ingest.readers import (
     read_rows,
 )
 from db.ingest.summary import IngestSummary, ProgressHook
+
+logger = logging.getLogger(__name__)
 
 # Rows parsed together when a file is read row by row.
 BATCH_SIZE = 5_000
@@ -76,6 +79,11 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 def _file_size(path: Path) -> int:
     return path.stat().st_size
+
+
+class ParsingFailed(RuntimeError):
+    """A parsing worker stopped, answered what cannot be read, or failed on a block; the run
+    stops (its transaction stores nothing). The message is one line for the person running it."""
 
 
 class ParsingPool:
@@ -137,7 +145,10 @@ class ParsingPool:
             (size,) = _HEADER.unpack(await process.stdout.readexactly(_HEADER.size))
             return pickle.loads(await process.stdout.readexactly(size))
         except asyncio.IncompleteReadError:
-            raise RuntimeError("a parsing worker stopped unexpectedly") from None
+            raise ParsingFailed("a parsing worker stopped unexpectedly") from None
+        except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as bad:
+            logger.debug("unreadable answer from a parsing worker: %r", bad)
+            raise ParsingFailed("a parsing worker sent an answer that cannot be read") from None
 
     async def submit(self, request: tuple[Any, ...]) -> None:
         if not self._processes:
@@ -169,7 +180,9 @@ class ParsingPool:
             return waiting
         answer = await self._receive(waiting)
         if isinstance(answer, tuple) and answer[0] == "error":
-            raise RuntimeError(f"parsing failed in a worker process:\n{answer[1]}")
+            logger.debug("a parsing worker failed:\n%s", answer[1])
+            lines = str(answer[1]).strip().splitlines() or ["no detail"]
+            raise ParsingFailed(f"a parsing worker failed ({lines[-1][:200]})")
         return answer
 
     async def close(self) -> None:
@@ -183,7 +196,7 @@ class ParsingPool:
                 answer = await self._receive(process)
                 if isinstance(answer, tuple) and answer[0] == "stopped":
                     self.worker_peaks_mb.append(float(answer[1]))
-            except (RuntimeError, ConnectionError, BrokenPipeError):
+            except (ParsingFailed, ConnectionError, BrokenPipeError):
                 pass
             finally:
                 if process.stdin is not None:
