@@ -6,6 +6,8 @@ import asyncio
 import os
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, make_url, select
@@ -59,52 +61,60 @@ async def test_a_web_process_sees_signatures_another_accepted(empty_engine: Asyn
     assert await count(empty_engine) == 1
 
 
-async def test_a_busy_sqlite_file_still_refuses_replays_without_blocking_the_loop(
-    empty_database_url: str,
-) -> None:
+@dataclass
+class DirectPath:
+    """A web process's replay check on the embedded SQLite file, and the file's path."""
+
+    engine: AsyncEngine
+    signatures: AcceptedSignatures
+    path: str
+
+
+@pytest.fixture
+async def direct(empty_database_url: str) -> AsyncIterator[DirectPath]:
     if not empty_database_url.startswith("sqlite"):
         pytest.skip("the direct path is the embedded SQLite store's")
     engine = create_engine(empty_database_url)
     signatures = AcceptedSignatures(engine, direct=True)
-    writer = sqlite3.connect(make_url(empty_database_url).database or "", isolation_level=None)
+    try:
+        yield DirectPath(engine, signatures, make_url(empty_database_url).database or "")
+    finally:
+        signatures.close()
+        await engine.dispose()
+
+
+async def test_a_busy_sqlite_file_still_refuses_replays_without_blocking_the_loop(
+    direct: DirectPath,
+) -> None:
+    writer = sqlite3.connect(direct.path, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")  # another process (an ingest, say) is writing
         now = int(time.time())
-        accepting = asyncio.create_task(signatures.accept_once(SIGNATURE, now))
+        accepting = asyncio.create_task(direct.signatures.accept_once(SIGNATURE, now))
         await asyncio.sleep(0.2)
         assert not accepting.done()  # waiting for the writer, off the event loop
         writer.execute("COMMIT")
         assert await asyncio.wait_for(accepting, timeout=10) is True
-        assert await signatures.accept_once(SIGNATURE, now) is False
+        assert await direct.signatures.accept_once(SIGNATURE, now) is False
     finally:
         writer.close()
-        signatures.close()
-        await engine.dispose()
 
 
 async def test_the_clean_up_writes_beside_the_inserts_not_on_the_async_path(
-    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+    direct: DirectPath, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Served, a write of this process's own on the async path holds SQLite's one write lock
     while the next requests try the direct path: they fall back too, and keep falling back."""
-    if not empty_database_url.startswith("sqlite"):
-        pytest.skip("the direct path is the embedded SQLite store's")
-    engine = create_engine(empty_database_url)
-    signatures = AcceptedSignatures(engine, direct=True)
     now = int(time.time())
-    try:
-        await signatures.accept_once(SIGNATURE, now - SIGNATURE_LIFETIME_SECONDS - 1)
-        await signatures.accept_once("v0=" + "cd" * 32, now)
+    await direct.signatures.accept_once(SIGNATURE, now - SIGNATURE_LIFETIME_SECONDS - 1)
+    await direct.signatures.accept_once("v0=" + "cd" * 32, now)
 
-        async def async_path(*_: object) -> None:
-            raise AssertionError("the clean-up took the async path while the file was free")
+    async def async_path(*_: object) -> None:
+        raise AssertionError("the clean-up took the async path while the file was free")
 
-        monkeypatch.setattr("db.replays.forget_expired", async_path)
-        await signatures.forget_expired(now)
-        assert await count(engine) == 1
-    finally:
-        signatures.close()
-        await engine.dispose()
+    monkeypatch.setattr("db.replays.forget_expired", async_path)
+    await direct.signatures.forget_expired(now)
+    assert await count(direct.engine) == 1
 
 
 def file_size(path: str) -> int:
@@ -135,53 +145,39 @@ async def test_the_log_of_direct_inserts_is_checkpointed_by_the_clean_up(
 
 
 async def test_requests_arriving_together_are_written_in_one_transaction(
-    empty_database_url: str,
+    direct: DirectPath,
 ) -> None:
     """A commit is most of an insert's cost: the requests of one turn of the event loop share
     one, and a signature twice among them is still a replay the second time."""
-    if not empty_database_url.startswith("sqlite"):
-        pytest.skip("the direct path is the embedded SQLite store's")
-    engine = create_engine(empty_database_url)
-    signatures = AcceptedSignatures(engine, direct=True)
     statements: list[str] = []
-    assert signatures._direct is not None
-    signatures._direct.set_trace_callback(statements.append)
+    assert direct.signatures._direct is not None
+    direct.signatures._direct.set_trace_callback(statements.append)
     now = int(time.time())
     others = [f"v0={number:064x}" for number in range(5)]
-    try:
-        results = await asyncio.gather(
-            *(signatures.accept_once(signature, now) for signature in [*others, others[2]])
-        )
-        assert results == [True] * 5 + [False]
-        assert statements.count("COMMIT") == 1
-        assert await count(engine) == 5
-        # A replay of any of them later, alone, is refused too.
-        assert await signatures.accept_once(others[4], now) is False
-    finally:
-        signatures.close()
-        await engine.dispose()
+    results = await asyncio.gather(
+        *(direct.signatures.accept_once(signature, now) for signature in [*others, others[2]])
+    )
+    assert results == [True] * 5 + [False]
+    assert statements.count("COMMIT") == 1
+    assert await count(direct.engine) == 5
+    # A replay of any of them later, alone, is refused too.
+    assert await direct.signatures.accept_once(others[4], now) is False
 
 
 async def test_a_group_that_finds_the_file_busy_takes_the_async_path_whole(
-    empty_database_url: str,
+    direct: DirectPath,
 ) -> None:
-    if not empty_database_url.startswith("sqlite"):
-        pytest.skip("the direct path is the embedded SQLite store's")
-    engine = create_engine(empty_database_url)
-    signatures = AcceptedSignatures(engine, direct=True)
-    writer = sqlite3.connect(make_url(empty_database_url).database or "", isolation_level=None)
+    writer = sqlite3.connect(direct.path, isolation_level=None)
     now = int(time.time())
     try:
         writer.execute("BEGIN IMMEDIATE")
         group = asyncio.gather(
-            *(signatures.accept_once(signature, now) for signature in (SIGNATURE, SIGNATURE))
+            *(direct.signatures.accept_once(signature, now) for signature in (SIGNATURE,) * 2)
         )
         await asyncio.sleep(0.2)
         assert not group.done()  # waiting for the writer, off the event loop
         writer.execute("COMMIT")
         assert sorted(await asyncio.wait_for(group, timeout=10)) == [False, True]
-        assert await count(engine) == 1
+        assert await count(direct.engine) == 1
     finally:
         writer.close()
-        signatures.close()
-        await engine.dispose()
