@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -343,7 +344,7 @@ def read_checked_request(
     or MalformedBody when Bolt cannot read it or could not act on what it read."""
     try:
         request = FormSafeBoltRequest(body=text, query=query, headers=headers, context=context)
-    except (ValueError, RecursionError):  # not JSON, or JSON nested thousands of levels deep
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested thousands of levels deep
         raise MalformedBody("the body, or its payload field, is not valid JSON") from None
     except Exception as error:  # Bolt indexed a field of the wrong shape while reading it
         raise MalformedBody(f"a payload Bolt cannot read ({type(error).__name__})") from None

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_bolt.request import payload_utils
@@ -174,3 +175,20 @@ def test_json_nested_beyond_any_payload_is_refused() -> None:
         except MalformedBody:
             continue
         raise AssertionError("accepted")
+
+
+@pytest.mark.parametrize(
+    ("text", "content_type", "said"),
+    [
+        ("{oops", "application/json", "is not valid JSON"),
+        (urlencode({"payload": "{oops"}), "application/x-www-form-urlencoded", "not valid JSON"),
+        ("[1, 2]", "application/json", "Bolt cannot read"),
+        (urlencode({"payload": '"x"'}), "application/x-www-form-urlencoded", "Bolt cannot read"),
+        ("[" * 50_000, "application/json", "is not valid JSON"),
+        ('{"type": "event_callback", "event": "x"}', "application/json", "event is not an object"),
+        ('{"type": "view_submission", "view": {}}', "application/json", "the view has no type"),
+    ],
+)
+def test_the_door_says_what_is_wrong_with_a_body(text: str, content_type: str, said: str) -> None:
+    with pytest.raises(MalformedBody, match=said):
+        parse_slack_body(text, content_type)
