@@ -85,7 +85,8 @@ def _add(kind: FeedKind, params: dict[str, Any], team: str, every: str, added_by
         return
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        from db.feeds.runs import describe_feed, utc_now
+        from db.feeds.fetching import utc_now
+        from db.feeds.runs import describe_feed
 
         now = utc_now()
         feed = await store.add_feed(
