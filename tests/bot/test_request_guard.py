@@ -19,7 +19,7 @@ from bot.bolt_compat import read_checked_request
 from bot.request_guard import MalformedBody, is_allowed_response_url
 
 
-def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
+def read_at_the_door(text: str, content_type: str | None) -> dict[str, Any]:
     """What HTTP mode's door lets through to the app, read as the app will read it."""
     headers: dict[str, str | Sequence[str]] = {"content-type": content_type or ""}
     return read_checked_request(text, query="", headers=headers).body
@@ -100,7 +100,7 @@ def test_every_payload_the_check_accepts_bolt_can_read(payload: dict[str, Any]) 
         (urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"),
     ):
         try:
-            parse_slack_body(text, content_type)
+            read_at_the_door(text, content_type)
         except MalformedBody:
             continue
         bolt_reads(text, content_type)
@@ -110,7 +110,7 @@ def test_every_payload_the_check_accepts_bolt_can_read(payload: dict[str, Any]) 
 def test_any_text_is_either_refused_or_readable(text: str) -> None:
     for content_type in ("application/json", "application/x-www-form-urlencoded", None):
         try:
-            parse_slack_body(text, content_type)
+            read_at_the_door(text, content_type)
         except MalformedBody:
             continue
         bolt_reads(text, content_type or "")
@@ -164,14 +164,14 @@ def test_payloads_as_slack_sends_them_pass() -> None:
         {"type": "url_verification", "challenge": "abc"},
     ):
         text = json.dumps(payload)
-        assert parse_slack_body(text, "application/json") == payload
+        assert read_at_the_door(text, "application/json") == payload
         bolt_reads(text, "application/json")
 
 
 def test_json_nested_beyond_any_payload_is_refused() -> None:
     for text in ("[" * 100_000, '{"type": "event_callback", "event": ' * 3000):
         try:
-            parse_slack_body(text, "application/json")
+            read_at_the_door(text, "application/json")
         except MalformedBody:
             continue
         raise AssertionError("accepted")
@@ -191,4 +191,4 @@ def test_json_nested_beyond_any_payload_is_refused() -> None:
 )
 def test_the_door_says_what_is_wrong_with_a_body(text: str, content_type: str, said: str) -> None:
     with pytest.raises(MalformedBody, match=said):
-        parse_slack_body(text, content_type)
+        read_at_the_door(text, content_type)
